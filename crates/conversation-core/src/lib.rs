@@ -15,9 +15,12 @@
 
 pub mod actor;
 pub mod channel;
+pub mod conversation;
+pub mod dialog;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod permissions;
 
 pub use entities::Timestamp;
 pub use error::{DomainError, DomainResult};

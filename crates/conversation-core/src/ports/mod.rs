@@ -1,0 +1,19 @@
+//! The port traits: what the use cases need from the outside world, implemented by adapters
+//! (`inbox-store`, `inbox-channels`, the application's clock and id generator). Traits are small
+//! role traits used as `Arc<dyn Trait>`; methods take `&self`; each method's rustdoc states
+//! what the implementation guarantees (atomicity, ordering, idempotence). To add a port: one
+//! file here, the trait with its guarantees, and a contract test in the adapters' suite.
+
+mod channel;
+mod clock;
+mod ids;
+mod store;
+
+pub use channel::{ChannelSender, DeliveryError, OutboundContent, OutboundDelivery, SentReceipt};
+pub use clock::{Clock, ManualClock};
+pub use ids::{IdGenerator, SequentialIds};
+pub use store::{
+    AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
+    ConversationStore, DialogStore, EventLog, ExpectedVersion, MessageStore, NewMessage,
+    OutboxItem, OutboxKind, RoutingStore, StoreError, StoredEvent, Versioned,
+};
