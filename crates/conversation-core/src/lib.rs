@@ -15,6 +15,7 @@
 
 pub mod actor;
 pub mod channel;
+pub mod dialog;
 pub mod entities;
 pub mod error;
 pub mod ids;
