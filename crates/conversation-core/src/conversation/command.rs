@@ -74,7 +74,7 @@ pub enum ReplyKind {
 }
 
 /// A message an agent writes in a conversation, with what its checks need.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     /// The message's id (its content is validated by [`crate::message`]).
     pub message: MessageId,
@@ -110,9 +110,8 @@ pub enum TransferTarget {
     },
 }
 
-/// A command to a conversation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// A command to a conversation. Commands are not stored (their events are).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConversationCommand {
     /// C3, C8: the contact wrote. Never refused; reopens a closed conversation.
     ReceiveInbound {

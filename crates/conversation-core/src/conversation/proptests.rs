@@ -36,7 +36,7 @@ fn arb_reply(n: u128) -> impl Strategy<Value = Reply> {
             message: msg(n),
             kind,
             dialog: None,
-            dialogs: ContactDialogs::default(),
+            dialogs: ContactDialogs::none(crate::ids::ContactId::from_u128(4)),
             policy: ReplyPolicy { reply_window: Some(Duration::hours(24)), templates, wrap_up_mandatory: false },
         })
 }

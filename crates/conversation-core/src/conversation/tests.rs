@@ -84,7 +84,7 @@ fn reply(n: u128, kind: ReplyKind) -> Reply {
         message: msg(n),
         kind,
         dialog: None,
-        dialogs: ContactDialogs::default(),
+        dialogs: ContactDialogs::none(crate::ids::ContactId::from_u128(4)),
         policy: policy(Some(Duration::hours(48))),
     }
 }
@@ -587,13 +587,13 @@ fn r11_requeue_after_the_grace_period_frees_the_offline_agent() {
 
 #[test]
 fn d5_d6_replies_respect_the_contacts_dialogs() {
-    use crate::dialog::{ContactDialogs, DialogSummary, DialogStatusKind};
+    use crate::dialog::{ContactDialogs, DialogStatusKind};
     let active = DialogId::from_u128(70);
     let paused = DialogId::from_u128(71);
-    let dialogs = ContactDialogs::new(vec![
-        DialogSummary { id: active, status: DialogStatusKind::Active },
-        DialogSummary { id: paused, status: DialogStatusKind::Paused },
-    ]);
+    let dialogs = ContactDialogs::new(
+        ContactId::from_u128(4),
+        [(active, DialogStatusKind::Active), (paused, DialogStatusKind::Paused)],
+    );
     let c = assigned_to(ALICE);
     let with = |dialog| ConversationCommand::SendReply {
         by: agent(ALICE),
