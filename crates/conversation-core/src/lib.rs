@@ -18,6 +18,8 @@ pub mod channel;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod presence;
+pub mod routing;
 
 pub use entities::Timestamp;
 pub use error::{DomainError, DomainResult};
