@@ -322,6 +322,12 @@ pub(crate) mod strategies {
 
     use super::*;
 
+    /// A fixed time plus `secs` seconds.
+    pub(crate) fn t(secs: i64) -> Timestamp {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + Duration::seconds(secs)
+    }
+
     /// A time within a few years of 2027, to the nanosecond.
     pub(crate) fn arb_timestamp() -> impl Strategy<Value = Timestamp> {
         (1_700_000_000_i64..1_900_000_000, 0_u32..1_000_000_000).prop_map(|(secs, nanos)| {
@@ -374,7 +380,6 @@ pub(crate) mod strategies {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
     use proptest::prelude::*;
 
     use super::strategies::*;
@@ -382,10 +387,6 @@ mod tests {
 
     const AGENT: AgentId = AgentId::from_u128(7);
     const CONVERSATION: ConversationId = ConversationId::from_u128(9);
-
-    fn t(secs: i64) -> Timestamp {
-        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + Duration::seconds(secs)
-    }
 
     fn presence(availability: Availability) -> AgentPresence {
         AgentPresence {

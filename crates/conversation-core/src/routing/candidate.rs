@@ -69,15 +69,10 @@ pub fn idle_since(available_since: Timestamp, last_assigned_at: Option<Timestamp
 mod tests {
     use std::collections::BTreeSet;
 
-    use chrono::{TimeZone, Utc};
-
     use super::*;
     use crate::actor::Role;
     use crate::ids::AccountId;
-
-    fn t(secs: i64) -> Timestamp {
-        Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
-    }
+    use crate::routing::fixtures::t;
 
     #[test]
     fn r3_idle_since_is_the_later_of_available_and_last_assigned() {

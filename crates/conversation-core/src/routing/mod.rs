@@ -27,18 +27,13 @@ pub use strategy::{RoutingChoice, RoutingContext, RoutingDecision, choose_agent}
 /// Builders and generators shared by the routing tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use chrono::{Duration, TimeZone, Utc};
     use proptest::prelude::*;
 
     use super::{AgentLoad, Candidate};
     use crate::entities::{Availability, RoutingStrategy, Timestamp};
     use crate::ids::AgentId;
+    pub(crate) use crate::presence::strategies::t;
     use crate::presence::strategies::{arb_availability, arb_timestamp};
-
-    /// A fixed time plus `secs` seconds.
-    pub(crate) fn t(secs: i64) -> Timestamp {
-        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + Duration::seconds(secs)
-    }
 
     /// Agent number `n`.
     pub(crate) const fn agent(n: u128) -> AgentId {
