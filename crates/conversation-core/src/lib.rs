@@ -21,6 +21,8 @@ pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod permissions;
+pub mod presence;
+pub mod routing;
 
 pub use entities::Timestamp;
 pub use error::{DomainError, DomainResult};
