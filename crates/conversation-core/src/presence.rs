@@ -3,7 +3,7 @@
 //! or automatic assignments ([`accepts_new_work`]); `rona` is set only by the system when an
 //! offer timed out, and the agent leaves it only by setting `available` again. Also here: the
 //! pure R11 rule deciding when an offline agent's open conversations are routed again
-//! ([`offline_grace`]). The transition table is in `docs/presence-and-routing.md`; each row has
+//! ([`offline_grace`]). The transition table is in `docs/state-machines.md (presence and routing)`; each row has
 //! a test below.
 
 use chrono::{DateTime, Duration, Utc};
@@ -433,7 +433,7 @@ mod tests {
         assert!(error.to_string().contains("rona"), "{error}");
     }
 
-    // Transition table rows (docs/presence-and-routing.md), one test per row.
+    // Transition table rows (docs/state-machines.md (presence and routing)), one test per row.
 
     #[test]
     fn r1_offline_row() {

@@ -1,7 +1,7 @@
 //! The dialog's decisions: [`Dialog::decide_create`] for a new dialog and [`Dialog::decide`]
 //! for a command on an existing one. Both are pure: they read the state, the command, the
 //! snapshot and `now`, and return the events or a refusal; they never mutate. The transition
-//! table they implement is `docs/dialog-machine.md`, one test below per row.
+//! table they implement is `docs/state-machines.md (dialog)`, one test below per row.
 //!
 //! Order of checks in `decide`: the contact's click first (the only command a completed dialog
 //! takes), then "completed is final" (`dialog_completed` before any validation of input), then
@@ -281,7 +281,7 @@ fn check_form(form: &SatisfactionForm) -> DomainResult<()> {
 
 #[cfg(test)]
 mod tests {
-    //! One test per row of `docs/dialog-machine.md`, named after the rule it proves.
+    //! One test per row of `docs/state-machines.md (dialog)`, named after the rule it proves.
 
     use std::collections::BTreeSet;
 

@@ -15,7 +15,7 @@
 //! [`ContactDialogs`], call [`Dialog::decide`] (or [`Dialog::decide_create`]), store the
 //! events, and fold them with [`Dialog::apply`] (or [`Dialog::from_created`]). To add a
 //! command: a variant of [`DialogCommand`], its branch in `decide.rs`, its event in `event.rs`
-//! and branch in `aggregate.rs`, a row in `docs/dialog-machine.md` and a test per row.
+//! and branch in `aggregate.rs`, a row in `docs/state-machines.md (dialog)` and a test per row.
 
 mod aggregate;
 mod command;

@@ -7,7 +7,7 @@
 //! outcome, and the store claims the capacity atomically (R2 under concurrency): these
 //! functions never see more than one snapshot. To add a strategy: a `RoutingStrategy` variant,
 //! its branch in [`choose_agent`] with its tie rules ending in the agent id, a test per tie rule,
-//! and a paragraph in `docs/presence-and-routing.md`.
+//! and a paragraph in `docs/state-machines.md (presence and routing)`.
 
 mod backlog;
 mod candidate;
