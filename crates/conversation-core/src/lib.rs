@@ -18,6 +18,7 @@ pub mod channel;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod message;
 
 pub use entities::Timestamp;
 pub use error::{DomainError, DomainResult};
