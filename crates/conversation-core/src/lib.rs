@@ -19,10 +19,14 @@ pub mod conversation;
 pub mod dialog;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod ids;
+pub mod message;
 pub mod permissions;
+pub mod ports;
 pub mod presence;
 pub mod routing;
 
 pub use entities::Timestamp;
 pub use error::{DomainError, DomainResult};
+pub use events::DomainEvent;

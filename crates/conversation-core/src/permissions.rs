@@ -73,8 +73,16 @@ mod tests {
     const ME: AgentId = AgentId::from_u128(1);
     const OTHER: AgentId = AgentId::from_u128(2);
 
-    fn access(assignee: Option<AgentId>, member_of_queue: bool, participant: bool) -> ConversationAccess {
-        ConversationAccess { assignee, member_of_queue, participant }
+    fn access(
+        assignee: Option<AgentId>,
+        member_of_queue: bool,
+        participant: bool,
+    ) -> ConversationAccess {
+        ConversationAccess {
+            assignee,
+            member_of_queue,
+            participant,
+        }
     }
 
     #[test]
@@ -84,7 +92,10 @@ mod tests {
         assert!(!can_resolve(&agent, Some(OTHER)));
         assert!(!can_resolve(&agent, None));
         assert!(can_resolve(&agent.clone().with_full_access(), Some(OTHER)));
-        assert!(can_resolve(&agent.clone().with_role(Role::Admin), Some(OTHER)));
+        assert!(can_resolve(
+            &agent.clone().with_role(Role::Admin),
+            Some(OTHER)
+        ));
         assert!(can_resolve(&agent.with_role(Role::Owner), None));
     }
 
@@ -93,11 +104,23 @@ mod tests {
         let agent = Principal::agent(ME);
         assert!(can_see_conversation(&agent, access(Some(ME), false, false)));
         assert!(can_see_conversation(&agent, access(None, true, false)));
-        assert!(can_see_conversation(&agent, access(Some(OTHER), false, true)));
-        assert!(!can_see_conversation(&agent, access(Some(OTHER), false, false)));
+        assert!(can_see_conversation(
+            &agent,
+            access(Some(OTHER), false, true)
+        ));
+        assert!(!can_see_conversation(
+            &agent,
+            access(Some(OTHER), false, false)
+        ));
         assert!(!can_see_conversation(&agent, access(None, false, false)));
-        assert!(can_see_conversation(&agent.clone().with_full_access(), access(None, false, false)));
-        assert!(can_see_conversation(&agent.with_role(Role::Admin), access(None, false, false)));
+        assert!(can_see_conversation(
+            &agent.clone().with_full_access(),
+            access(None, false, false)
+        ));
+        assert!(can_see_conversation(
+            &agent.with_role(Role::Admin),
+            access(None, false, false)
+        ));
     }
 
     #[test]
@@ -105,7 +128,11 @@ mod tests {
         let agent = Principal::agent(ME);
         assert!(!can_edit_dialog_settings(&agent));
         assert!(!can_edit_dialog_settings(&agent.clone().with_full_access()));
-        assert!(can_edit_dialog_settings(&agent.clone().with_permission(Permission::EditDialogSettings)));
+        assert!(can_edit_dialog_settings(
+            &agent
+                .clone()
+                .with_permission(Permission::EditDialogSettings)
+        ));
         assert!(can_edit_dialog_settings(&agent.with_role(Role::Admin)));
     }
 
@@ -113,7 +140,11 @@ mod tests {
     fn r7_assigning_needs_the_permission_or_full_access() {
         let agent = Principal::agent(ME);
         assert!(!can_assign(&agent));
-        assert!(can_assign(&agent.clone().with_permission(Permission::AssignConversations)));
+        assert!(can_assign(
+            &agent
+                .clone()
+                .with_permission(Permission::AssignConversations)
+        ));
         assert!(can_assign(&agent.clone().with_full_access()));
         assert!(can_assign(&agent.with_role(Role::Owner)));
     }
@@ -124,12 +155,19 @@ mod tests {
         assert!(can_drop(&agent, access(Some(ME), false, false)));
         assert!(can_drop(&agent, access(None, true, false)));
         assert!(!can_drop(&agent, access(Some(OTHER), false, true)));
-        assert!(can_drop(&agent.with_role(Role::Admin), access(Some(OTHER), false, false)));
+        assert!(can_drop(
+            &agent.with_role(Role::Admin),
+            access(Some(OTHER), false, false)
+        ));
     }
 
     #[test]
     fn a2_account_settings_are_for_owner_and_admin() {
-        assert!(!can_manage_account(&Principal::agent(ME).with_full_access()));
-        assert!(can_manage_account(&Principal::agent(ME).with_role(Role::Admin)));
+        assert!(!can_manage_account(
+            &Principal::agent(ME).with_full_access()
+        ));
+        assert!(can_manage_account(
+            &Principal::agent(ME).with_role(Role::Admin)
+        ));
     }
 }

@@ -13,13 +13,22 @@ impl Conversation {
     /// The conversation a `Started` event creates; `None` for any other event.
     #[must_use]
     pub fn from_started(event: &ConversationEvent) -> Option<Self> {
-        let Kind::Started { account, inbox, channel, contact, queue, bot_flow } = &event.kind
+        let Kind::Started {
+            account,
+            inbox,
+            channel,
+            contact,
+            queue,
+            bot_flow,
+        } = &event.kind
         else {
             return None;
         };
         let state = match bot_flow {
             Some(flow) => ConversationState::Bot { flow: flow.clone() },
-            None => ConversationState::Open { assignment: waiting_in(*queue, event.at) },
+            None => ConversationState::Open {
+                assignment: waiting_in(*queue, event.at),
+            },
         };
         Some(Self {
             id: event.conversation,
@@ -90,14 +99,25 @@ impl Conversation {
                     _ => at,
                 };
                 self.skipped_agents.insert(*agent);
-                self.state = ConversationState::Open { assignment: waiting_in(queue, since) };
+                self.state = ConversationState::Open {
+                    assignment: waiting_in(queue, since),
+                };
             }
             Kind::OfferAccepted { agent } | Kind::Assigned { agent, .. } => {
-                self.open(Assignment::Assigned { queue, agent: *agent, since: at });
+                self.open(Assignment::Assigned {
+                    queue,
+                    agent: *agent,
+                    since: at,
+                });
             }
             Kind::Transferred { target, .. } => match *target {
                 TransferTarget::Queue { queue } => self.open(waiting_in(Some(queue), at)),
-                TransferTarget::Agent { agent, queue, deadline, .. } => {
+                TransferTarget::Agent {
+                    agent,
+                    queue,
+                    deadline,
+                    ..
+                } => {
                     self.open(Assignment::Offered {
                         queue,
                         agent,
@@ -122,20 +142,32 @@ impl Conversation {
             Kind::ConferenceJoined { agent: guest } => {
                 if let Some(agent) = self.assignee() {
                     self.state = ConversationState::Open {
-                        assignment: Assignment::Conference { queue, agent, guest: *guest },
+                        assignment: Assignment::Conference {
+                            queue,
+                            agent,
+                            guest: *guest,
+                        },
                     };
                 }
             }
             Kind::ConferenceDeclined { .. } => {
                 if let Some(agent) = self.assignee() {
                     self.state = ConversationState::Open {
-                        assignment: Assignment::Assigned { queue, agent, since: at },
+                        assignment: Assignment::Assigned {
+                            queue,
+                            agent,
+                            since: at,
+                        },
                     };
                 }
             }
             Kind::ConferenceLeft { remaining, .. } => {
                 self.state = ConversationState::Open {
-                    assignment: Assignment::Assigned { queue, agent: *remaining, since: at },
+                    assignment: Assignment::Assigned {
+                        queue,
+                        agent: *remaining,
+                        since: at,
+                    },
                 };
             }
             Kind::HandedToBot { flow, .. } => {
@@ -164,5 +196,8 @@ impl Conversation {
 }
 
 fn waiting_in(queue: Option<QueueId>, since: Timestamp) -> Assignment {
-    queue.map_or(Assignment::Unassigned, |queue| Assignment::Waiting { queue, since })
+    queue.map_or(Assignment::Unassigned, |queue| Assignment::Waiting {
+        queue,
+        since,
+    })
 }

@@ -16,7 +16,10 @@ impl Conversation {
     #[must_use]
     pub fn decide_start(start: &StartConversation, now: Timestamp) -> Vec<ConversationEvent> {
         let actor = Actor::Contact(start.contact);
-        let bot_flow = start.bot_flow.clone().filter(|flow| !flow.trim().is_empty());
+        let bot_flow = start
+            .bot_flow
+            .clone()
+            .filter(|flow| !flow.trim().is_empty());
         vec![
             ConversationEvent {
                 conversation: start.id,
@@ -35,7 +38,10 @@ impl Conversation {
                 conversation: start.id,
                 at: now,
                 actor,
-                kind: Kind::InboundReceived { message: start.message, dialog: None },
+                kind: Kind::InboundReceived {
+                    message: start.message,
+                    dialog: None,
+                },
             },
         ]
     }
@@ -52,16 +58,30 @@ impl Conversation {
         use ConversationCommand as C;
         let by_agent = |p: &Principal| p.actor();
         let kinds: Vec<(Actor, Kind)> = match command {
-            C::ReceiveInbound { message, queue, dialog } => self.receive_inbound(*message, *queue, *dialog),
+            C::ReceiveInbound {
+                message,
+                queue,
+                dialog,
+            } => self.receive_inbound(*message, *queue, *dialog),
             C::SendReply { by, reply } => {
                 self.check_reply(by, reply, now)?;
                 vec![(by_agent(by), reply_sent(reply))]
             }
-            C::Resolve { by, wrap_up, closing, wrap_up_mandatory } => {
-                self.resolve(by, *wrap_up, closing.as_ref(), *wrap_up_mandatory, now)?
-            }
-            C::Drop { by, member_of_queue } => vec![(by_agent(by), self.drop_by(by, *member_of_queue)?)],
-            C::Reopen { by, reply_window, queue } => {
+            C::Resolve {
+                by,
+                wrap_up,
+                closing,
+                wrap_up_mandatory,
+            } => self.resolve(by, *wrap_up, closing.as_ref(), *wrap_up_mandatory, now)?,
+            C::Drop {
+                by,
+                member_of_queue,
+            } => vec![(by_agent(by), self.drop_by(by, *member_of_queue)?)],
+            C::Reopen {
+                by,
+                reply_window,
+                queue,
+            } => {
                 if !self.is_closed() {
                     return Err(self.invalid("reopen"));
                 }
@@ -70,10 +90,19 @@ impl Conversation {
             }
             C::AssignAgent { by, agent } => self.assign_agent(by, *agent)?.into_iter().collect(),
             C::AssignQueue { by, queue } => vec![(by_agent(by), self.assign_queue(by, *queue)?)],
-            C::Claim { by, member_of_queue } => vec![(by_agent(by), self.claim(by, *member_of_queue)?)],
+            C::Claim {
+                by,
+                member_of_queue,
+            } => vec![(by_agent(by), self.claim(by, *member_of_queue)?)],
             C::RouteAssign { agent } => {
                 self.check_routable(*agent, "assign")?;
-                vec![(Actor::System, Kind::Assigned { agent: *agent, released: None })]
+                vec![(
+                    Actor::System,
+                    Kind::Assigned {
+                        agent: *agent,
+                        released: None,
+                    },
+                )]
             }
             C::RouteOffer { agent, deadline } => {
                 self.check_routable(*agent, "offer")?;
@@ -83,7 +112,13 @@ impl Conversation {
                         reason: "must be in the future",
                     });
                 }
-                vec![(Actor::System, Kind::Offered { agent: *agent, deadline: *deadline })]
+                vec![(
+                    Actor::System,
+                    Kind::Offered {
+                        agent: *agent,
+                        deadline: *deadline,
+                    },
+                )]
             }
             C::AcceptOffer { agent } => {
                 let deadline = self.offer_deadline_for(*agent)?;
@@ -103,25 +138,46 @@ impl Conversation {
                 }
                 _ => Vec::new(),
             },
-            C::Transfer { by, target, wrap_up } => {
+            C::Transfer {
+                by,
+                target,
+                wrap_up,
+            } => {
                 vec![(by_agent(by), self.transfer(by, *target, *wrap_up, now)?)]
             }
-            C::InviteToConference { by, invitee, available, deadline } => {
-                vec![(by_agent(by), self.invite(by, *invitee, *available, *deadline, now)?)]
+            C::InviteToConference {
+                by,
+                invitee,
+                available,
+                deadline,
+            } => {
+                vec![(
+                    by_agent(by),
+                    self.invite(by, *invitee, *available, *deadline, now)?,
+                )]
             }
             C::AcceptConference { agent } => {
                 let deadline = self.invitation_deadline_for(*agent)?;
                 if now > deadline {
                     return Err(DomainError::OfferExpired);
                 }
-                vec![(Actor::Agent(*agent), Kind::ConferenceJoined { agent: *agent })]
+                vec![(
+                    Actor::Agent(*agent),
+                    Kind::ConferenceJoined { agent: *agent },
+                )]
             }
             C::DeclineConference { agent } => {
                 self.invitation_deadline_for(*agent)?;
-                vec![(Actor::Agent(*agent), Kind::ConferenceDeclined { agent: *agent })]
+                vec![(
+                    Actor::Agent(*agent),
+                    Kind::ConferenceDeclined { agent: *agent },
+                )]
             }
             C::LeaveConference { agent, wrap_up } => {
-                vec![(Actor::Agent(*agent), self.leave_conference(*agent, *wrap_up)?)]
+                vec![(
+                    Actor::Agent(*agent),
+                    self.leave_conference(*agent, *wrap_up)?,
+                )]
             }
             C::HandToBot { by, flow } => vec![(by_agent(by), self.hand_to_bot(by, flow)?)],
             C::HandBack { queue } => match self.state {
@@ -134,7 +190,10 @@ impl Conversation {
             C::Requeue { agent, queue } => match self.assignment() {
                 Some(Assignment::Assigned { agent: holder, .. }) if holder == agent => vec![(
                     Actor::System,
-                    Kind::Queued { queue: *queue, released: Some(*agent) },
+                    Kind::Queued {
+                        queue: *queue,
+                        released: Some(*agent),
+                    },
                 )],
                 // The agent no longer holds it: nothing to requeue.
                 _ => Vec::new(),
@@ -142,12 +201,21 @@ impl Conversation {
         };
         Ok(kinds
             .into_iter()
-            .map(|(actor, kind)| ConversationEvent { conversation: self.id, at: now, actor, kind })
+            .map(|(actor, kind)| ConversationEvent {
+                conversation: self.id,
+                at: now,
+                actor,
+                kind,
+            })
             .collect())
     }
 
     fn invalid(&self, command: &'static str) -> DomainError {
-        DomainError::InvalidTransition { machine: "conversation", state: self.state.name(), command }
+        DomainError::InvalidTransition {
+            machine: "conversation",
+            state: self.state.name(),
+            command,
+        }
     }
 
     /// The assignment of a live conversation, or why there is none.
@@ -177,9 +245,9 @@ impl Conversation {
     /// C4: the reply window, counted from the contact's last inbound message.
     fn check_window(&self, window: Option<chrono::Duration>, now: Timestamp) -> DomainResult<()> {
         match self.reply_window_closes_at(window) {
-            Some(closes) if now > closes => {
-                Err(DomainError::ReplyWindowClosed { closed_for: now - closes })
-            }
+            Some(closes) if now > closes => Err(DomainError::ReplyWindowClosed {
+                closed_for: now - closes,
+            }),
             _ => Ok(()),
         }
     }
@@ -205,7 +273,9 @@ impl Conversation {
         match reply.kind {
             ReplyKind::FreeForm => self.check_window(reply.policy.reply_window, now)?,
             ReplyKind::Template if !reply.policy.templates => {
-                return Err(DomainError::CapabilityUnsupported { capability: "templates" });
+                return Err(DomainError::CapabilityUnsupported {
+                    capability: "templates",
+                });
             }
             ReplyKind::Template | ReplyKind::Note => {}
         }
@@ -228,17 +298,27 @@ impl Conversation {
             ConversationState::Interrupted { agents, .. } => {
                 // C7: the only action left: end it with a wrap-up reason, sending nothing.
                 if !permissions::can_see_all(by) && !agents.contains(&by.agent) {
-                    return Err(DomainError::Forbidden { action: "end this conversation" });
+                    return Err(DomainError::Forbidden {
+                        action: "end this conversation",
+                    });
                 }
                 if closing.is_some() {
                     return Err(DomainError::ConversationInterrupted);
                 }
                 let wrap_up = wrap_up.ok_or(DomainError::WrapUpRequired)?;
-                Ok(vec![(actor, Kind::Resolved { wrap_up: Some(wrap_up), released: None })])
+                Ok(vec![(
+                    actor,
+                    Kind::Resolved {
+                        wrap_up: Some(wrap_up),
+                        released: None,
+                    },
+                )])
             }
             ConversationState::Open { .. } | ConversationState::Bot { .. } => {
                 if !permissions::can_resolve(by, self.assignee()) {
-                    return Err(DomainError::Forbidden { action: "resolve this conversation" });
+                    return Err(DomainError::Forbidden {
+                        action: "resolve this conversation",
+                    });
                 }
                 if wrap_up_mandatory && wrap_up.is_none() {
                     return Err(DomainError::WrapUpRequired);
@@ -248,7 +328,13 @@ impl Conversation {
                     self.check_reply(by, reply, now)?;
                     kinds.push((actor, reply_sent(reply)));
                 }
-                kinds.push((actor, Kind::Resolved { wrap_up, released: self.load_holder() }));
+                kinds.push((
+                    actor,
+                    Kind::Resolved {
+                        wrap_up,
+                        released: self.load_holder(),
+                    },
+                ));
                 Ok(kinds)
             }
         }
@@ -256,17 +342,26 @@ impl Conversation {
 
     fn drop_by(&self, by: &Principal, member_of_queue: bool) -> DomainResult<Kind> {
         self.live_assignment("drop")?;
-        let access =
-            ConversationAccess { assignee: self.load_holder(), member_of_queue, participant: false };
+        let access = ConversationAccess {
+            assignee: self.load_holder(),
+            member_of_queue,
+            participant: false,
+        };
         if !permissions::can_drop(by, access) {
-            return Err(DomainError::Forbidden { action: "drop this conversation" });
+            return Err(DomainError::Forbidden {
+                action: "drop this conversation",
+            });
         }
-        Ok(Kind::Dropped { released: self.load_holder() })
+        Ok(Kind::Dropped {
+            released: self.load_holder(),
+        })
     }
 
     fn assign_agent(&self, by: &Principal, agent: AgentId) -> DomainResult<Option<(Actor, Kind)>> {
         if !permissions::can_assign(by) {
-            return Err(DomainError::Forbidden { action: "assign conversations" });
+            return Err(DomainError::Forbidden {
+                action: "assign conversations",
+            });
         }
         match self.live_assignment("assign")? {
             Assignment::ConferenceRequested { .. } | Assignment::Conference { .. } => {
@@ -282,13 +377,18 @@ impl Conversation {
 
     fn assign_queue(&self, by: &Principal, queue: QueueId) -> DomainResult<Kind> {
         if !permissions::can_assign(by) {
-            return Err(DomainError::Forbidden { action: "assign conversations" });
+            return Err(DomainError::Forbidden {
+                action: "assign conversations",
+            });
         }
         match self.live_assignment("assign to a queue")? {
             Assignment::ConferenceRequested { .. } | Assignment::Conference { .. } => {
                 Err(self.invalid("assign to a queue"))
             }
-            _ => Ok(Kind::Queued { queue: Some(queue), released: self.load_holder() }),
+            _ => Ok(Kind::Queued {
+                queue: Some(queue),
+                released: self.load_holder(),
+            }),
         }
     }
 
@@ -296,9 +396,14 @@ impl Conversation {
         match self.live_assignment("claim")? {
             Assignment::Waiting { .. } | Assignment::Unassigned => {
                 if !member_of_queue && !permissions::can_see_all(by) {
-                    return Err(DomainError::Forbidden { action: "claim from a queue you are not in" });
+                    return Err(DomainError::Forbidden {
+                        action: "claim from a queue you are not in",
+                    });
                 }
-                Ok(Kind::Assigned { agent: by.agent, released: None })
+                Ok(Kind::Assigned {
+                    agent: by.agent,
+                    released: None,
+                })
             }
             _ => Err(self.invalid("claim")),
         }
@@ -322,18 +427,20 @@ impl Conversation {
 
     fn offer_deadline_for(&self, agent: AgentId) -> DomainResult<Timestamp> {
         match self.assignment() {
-            Some(Assignment::Offered { agent: offered, deadline, .. }) if *offered == agent => {
-                Ok(*deadline)
-            }
+            Some(Assignment::Offered {
+                agent: offered,
+                deadline,
+                ..
+            }) if *offered == agent => Ok(*deadline),
             _ => Err(DomainError::OfferNotFound),
         }
     }
 
     fn invitation_deadline_for(&self, agent: AgentId) -> DomainResult<Timestamp> {
         match self.assignment() {
-            Some(Assignment::ConferenceRequested { invitee, deadline, .. }) if *invitee == agent => {
-                Ok(*deadline)
-            }
+            Some(Assignment::ConferenceRequested {
+                invitee, deadline, ..
+            }) if *invitee == agent => Ok(*deadline),
             _ => Err(DomainError::OfferNotFound),
         }
     }
@@ -345,7 +452,9 @@ impl Conversation {
             Assignment::ConferenceRequested { .. } | Assignment::Conference { .. } => {
                 Err(self.invalid(command))
             }
-            _ => Err(DomainError::Forbidden { action: "do this: only the agent who accepted may" }),
+            _ => Err(DomainError::Forbidden {
+                action: "do this: only the agent who accepted may",
+            }),
         }
     }
 
@@ -358,7 +467,13 @@ impl Conversation {
     ) -> DomainResult<Kind> {
         let from = self.accepted_by(by, "transfer")?;
         let wrap_up = wrap_up.ok_or(DomainError::WrapUpRequired)?;
-        if let TransferTarget::Agent { agent, available, deadline, .. } = target {
+        if let TransferTarget::Agent {
+            agent,
+            available,
+            deadline,
+            ..
+        } = target
+        {
             if agent == from {
                 return Err(DomainError::InvalidValue {
                     field: "target",
@@ -375,7 +490,11 @@ impl Conversation {
                 });
             }
         }
-        Ok(Kind::Transferred { from, target, wrap_up })
+        Ok(Kind::Transferred {
+            from,
+            target,
+            wrap_up,
+        })
     }
 
     fn invite(
@@ -388,19 +507,33 @@ impl Conversation {
     ) -> DomainResult<Kind> {
         let owner = self.accepted_by(by, "invite to a conference")?;
         if invitee == owner {
-            return Err(DomainError::InvalidValue { field: "invitee", reason: "cannot invite yourself" });
+            return Err(DomainError::InvalidValue {
+                field: "invitee",
+                reason: "cannot invite yourself",
+            });
         }
         if !available {
             return Err(DomainError::AgentUnavailable { agent: invitee });
         }
         if deadline <= now {
-            return Err(DomainError::InvalidValue { field: "deadline", reason: "must be in the future" });
+            return Err(DomainError::InvalidValue {
+                field: "deadline",
+                reason: "must be in the future",
+            });
         }
         Ok(Kind::ConferenceRequested { invitee, deadline })
     }
 
-    fn leave_conference(&self, agent: AgentId, wrap_up: Option<WrapUpReasonId>) -> DomainResult<Kind> {
-        let Assignment::Conference { agent: owner, guest, .. } = self.live_assignment("leave a conference")?
+    fn leave_conference(
+        &self,
+        agent: AgentId,
+        wrap_up: Option<WrapUpReasonId>,
+    ) -> DomainResult<Kind> {
+        let Assignment::Conference {
+            agent: owner,
+            guest,
+            ..
+        } = self.live_assignment("leave a conference")?
         else {
             return Err(self.invalid("leave a conference"));
         };
@@ -409,10 +542,16 @@ impl Conversation {
         } else if agent == *guest {
             *owner
         } else {
-            return Err(DomainError::Forbidden { action: "leave a conference you are not in" });
+            return Err(DomainError::Forbidden {
+                action: "leave a conference you are not in",
+            });
         };
         let wrap_up = wrap_up.ok_or(DomainError::WrapUpRequired)?;
-        Ok(Kind::ConferenceLeft { agent, wrap_up, remaining })
+        Ok(Kind::ConferenceLeft {
+            agent,
+            wrap_up,
+            remaining,
+        })
     }
 
     fn hand_to_bot(&self, by: &Principal, flow: &str) -> DomainResult<Kind> {
@@ -423,13 +562,18 @@ impl Conversation {
             _ => {}
         }
         if !permissions::can_resolve(by, self.load_holder()) {
-            return Err(DomainError::Forbidden { action: "hand this conversation to a bot" });
+            return Err(DomainError::Forbidden {
+                action: "hand this conversation to a bot",
+            });
         }
         let flow = flow.trim();
         if flow.is_empty() {
             return Err(DomainError::MissingField { field: "flow" });
         }
-        Ok(Kind::HandedToBot { flow: flow.to_owned(), released: self.load_holder() })
+        Ok(Kind::HandedToBot {
+            flow: flow.to_owned(),
+            released: self.load_holder(),
+        })
     }
 
     /// C7: live conversations become interrupted; closed or already interrupted ones are left.
@@ -448,5 +592,9 @@ impl Conversation {
 }
 
 fn reply_sent(reply: &Reply) -> Kind {
-    Kind::ReplySent { message: reply.message, kind: reply.kind, dialog: reply.dialog }
+    Kind::ReplySent {
+        message: reply.message,
+        kind: reply.kind,
+        dialog: reply.dialog,
+    }
 }

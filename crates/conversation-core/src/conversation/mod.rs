@@ -25,6 +25,4 @@ pub use command::{
     ConversationCommand, Reply, ReplyKind, ReplyPolicy, StartConversation, TransferTarget,
 };
 pub use event::{ConversationEvent, ConversationEventKind};
-pub use state::{
-    Assignment, Conversation, ConversationState, ConversationStatus, InterruptCause,
-};
+pub use state::{Assignment, Conversation, ConversationState, ConversationStatus, InterruptCause};

@@ -31,13 +31,24 @@ fn arb_wrap_up() -> impl Strategy<Value = Option<WrapUpReasonId>> {
 }
 
 fn arb_reply(n: u128) -> impl Strategy<Value = Reply> {
-    (prop_oneof![Just(ReplyKind::FreeForm), Just(ReplyKind::Template), Just(ReplyKind::Note)], any::<bool>())
+    (
+        prop_oneof![
+            Just(ReplyKind::FreeForm),
+            Just(ReplyKind::Template),
+            Just(ReplyKind::Note)
+        ],
+        any::<bool>(),
+    )
         .prop_map(move |(kind, templates)| Reply {
             message: msg(n),
             kind,
             dialog: None,
             dialogs: ContactDialogs::none(crate::ids::ContactId::from_u128(4)),
-            policy: ReplyPolicy { reply_window: Some(Duration::hours(24)), templates, wrap_up_mandatory: false },
+            policy: ReplyPolicy {
+                reply_window: Some(Duration::hours(24)),
+                templates,
+                wrap_up_mandatory: false,
+            },
         })
 }
 
@@ -87,7 +98,10 @@ fn shift_deadlines(command: &ConversationCommand, now: i64) -> ConversationComma
     match &mut command {
         C::RouteOffer { deadline, .. }
         | C::InviteToConference { deadline, .. }
-        | C::Transfer { target: TransferTarget::Agent { deadline, .. }, .. } => *deadline = shift(*deadline),
+        | C::Transfer {
+            target: TransferTarget::Agent { deadline, .. },
+            ..
+        } => *deadline = shift(*deadline),
         _ => {}
     }
     command
@@ -105,7 +119,8 @@ fn arb_commands() -> impl Strategy<Value = Vec<(ConversationCommand, i64)>> {
 
 /// Runs the commands at increasing times; returns the state, every event, and the outcomes.
 fn run_all(commands: &[(ConversationCommand, i64)]) -> (Conversation, Vec<ConversationEvent>) {
-    let mut events = Conversation::decide_start(&start_cmd(ChannelKind::WebChat, Some(SUPPORT), None), t(0));
+    let mut events =
+        Conversation::decide_start(&start_cmd(ChannelKind::WebChat, Some(SUPPORT), None), t(0));
     let mut state = Conversation::replay(&events).expect("started");
     let mut now = 0;
     for (command, step) in commands {

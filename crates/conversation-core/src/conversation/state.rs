@@ -223,7 +223,10 @@ impl Conversation {
     /// Whether it is resolved or dropped (and so not counted by C1's one-open rule).
     #[must_use]
     pub const fn is_closed(&self) -> bool {
-        matches!(self.state, ConversationState::Resolved { .. } | ConversationState::Dropped { .. })
+        matches!(
+            self.state,
+            ConversationState::Resolved { .. } | ConversationState::Dropped { .. }
+        )
     }
 
     /// The assignment, when open and not interrupted.
@@ -274,7 +277,10 @@ impl Conversation {
     #[must_use]
     pub fn reply_window_closes_at(&self, window: Option<Duration>) -> Option<Timestamp> {
         let window = window?;
-        Some(self.last_inbound_at.map_or(self.created_at, |last| last + window))
+        Some(
+            self.last_inbound_at
+                .map_or(self.created_at, |last| last + window),
+        )
     }
 
     /// C8: whether the awaiting reply is past the inbox's reply-time target.

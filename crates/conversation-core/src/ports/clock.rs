@@ -25,7 +25,9 @@ impl ManualClock {
     /// A clock standing at `start`.
     #[must_use]
     pub const fn new(start: Timestamp) -> Self {
-        Self { now: Mutex::new(start) }
+        Self {
+            now: Mutex::new(start),
+        }
     }
 
     /// Moves the clock forward by `by` (a negative duration is ignored: time never goes back).

@@ -14,6 +14,6 @@ pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
 pub use store::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
-    ConversationStore, DialogStore, EventLog, ExpectedVersion, MessageStore, NewMessage,
-    OutboxItem, OutboxKind, RoutingStore, StoreError, StoredEvent, Versioned,
+    ConversationStore, DialogStore, EventLog, ExpectedVersion, MessageStore, OutboxItem,
+    OutboxKind, RoutingStore, StoreError, StoredEvent, Versioned,
 };

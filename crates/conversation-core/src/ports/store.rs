@@ -14,7 +14,9 @@ use crate::conversation::Conversation;
 use crate::dialog::{ContactDialogs, Dialog};
 use crate::error::DomainError;
 use crate::events::DomainEvent;
-use crate::ids::{AccountId, AgentId, ContactId, ConversationId, DialogId, InboxId, MessageId, QueueId};
+use crate::ids::{
+    AccountId, AgentId, ContactId, ConversationId, DialogId, InboxId, MessageId, QueueId,
+};
 use crate::message::Message;
 use crate::presence::AgentPresence;
 use crate::routing::Candidate;
@@ -73,13 +75,6 @@ pub struct AggregateChange {
     pub events: Vec<DomainEvent>,
 }
 
-/// A message to insert with the commit. The store gives it its sequence number (M9).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewMessage {
-    /// The message; its `sequence` field is ignored and assigned by the store.
-    pub message: Message,
-}
-
 /// What an outbox row asks the dispatcher to do after the commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,8 +109,8 @@ pub struct Commit {
     pub account: AccountId,
     /// The aggregates changed.
     pub changes: Vec<AggregateChange>,
-    /// The messages added.
-    pub messages: Vec<NewMessage>,
+    /// The messages added; their `sequence` field is ignored and assigned by the store (M9).
+    pub messages: Vec<Message>,
     /// The work to do afterwards.
     pub outbox: Vec<OutboxItem>,
 }
@@ -238,7 +233,11 @@ pub trait MessageStore: Send + Sync {
     ///
     /// # Errors
     /// Only for storage failures.
-    async fn message(&self, account: AccountId, id: MessageId) -> Result<Option<Message>, StoreError>;
+    async fn message(
+        &self,
+        account: AccountId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError>;
 
     /// Messages of a conversation with a sequence above `after`, in sequence order.
     ///

@@ -1,0 +1,177 @@
+//! `DomainEvent`: the one type the event log stores. Every machine's events are wrapped here so
+//! the log, the realtime streams (N1), webhooks and reports read a single sequence. A stream for
+//! the contact (widget, webhooks meant for the contact) carries only what
+//! [`DomainEvent::visible_to_contact`] allows (M10).
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+use crate::conversation::{ConversationEvent, ConversationEventKind, ReplyKind};
+use crate::dialog::DialogEvent;
+use crate::ids::{ConversationId, DialogId, MessageId};
+use crate::message::{DeliveryStatus, MessageDeleted};
+use crate::presence::PresenceEvent;
+
+/// M6: an outbound message's delivery status moved forward.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeliveryUpdated {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The message.
+    pub message: MessageId,
+    /// Its new status.
+    pub status: DeliveryStatus,
+    /// The provider's reason, for `failed`.
+    pub reason: Option<String>,
+    /// When the channel reported it.
+    pub at: Timestamp,
+}
+
+/// Anything that happened in an account, as the event log stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stream", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A conversation changed (C12).
+    Conversation(ConversationEvent),
+    /// A dialog changed (D9).
+    Dialog {
+        /// The dialog.
+        dialog: DialogId,
+        /// The conversation it belongs to.
+        conversation: ConversationId,
+        /// What changed.
+        event: DialogEvent,
+    },
+    /// An agent's presence changed (R1).
+    Presence(PresenceEvent),
+    /// A message was deleted (M5).
+    MessageDeleted(MessageDeleted),
+    /// A message's delivery status moved (M6).
+    MessageDelivery(MessageDeliveryUpdated),
+}
+
+impl DomainEvent {
+    /// When it happened.
+    #[must_use]
+    pub const fn at(&self) -> Timestamp {
+        match self {
+            Self::Conversation(event) => event.at,
+            Self::Dialog { event, .. } => event.at(),
+            Self::Presence(event) => event.at(),
+            Self::MessageDeleted(event) => event.deleted_at,
+            Self::MessageDelivery(event) => event.at,
+        }
+    }
+
+    /// The conversation it concerns, if any.
+    #[must_use]
+    pub const fn conversation(&self) -> Option<ConversationId> {
+        match self {
+            Self::Conversation(event) => Some(event.conversation),
+            Self::Dialog { conversation, .. } => Some(*conversation),
+            Self::Presence(_) => None,
+            Self::MessageDeleted(event) => Some(event.conversation),
+            Self::MessageDelivery(event) => Some(event.conversation),
+        }
+    }
+
+    /// M10: whether the contact's own stream may carry it. Private notes, assignment, routing,
+    /// presence and internal dialog work never reach the contact.
+    #[must_use]
+    pub const fn visible_to_contact(&self) -> bool {
+        match self {
+            Self::Conversation(event) => match &event.kind {
+                ConversationEventKind::ReplySent { kind, .. } => !matches!(kind, ReplyKind::Note),
+                ConversationEventKind::Started { .. }
+                | ConversationEventKind::InboundReceived { .. }
+                | ConversationEventKind::Reopened { .. }
+                | ConversationEventKind::Resolved { .. } => true,
+                _ => false,
+            },
+            Self::Dialog { event, .. } => matches!(
+                event,
+                DialogEvent::SatisfactionFormSent { .. }
+                    | DialogEvent::SatisfactionRecorded { .. }
+                    | DialogEvent::SatisfactionClickIgnored { .. }
+            ),
+            Self::Presence(_) => false,
+            Self::MessageDeleted(_) | Self::MessageDelivery(_) => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::actor::Actor;
+    use crate::ids::{AgentId, ContactId};
+
+    fn at() -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap()
+    }
+
+    fn reply(kind: ReplyKind) -> DomainEvent {
+        DomainEvent::Conversation(ConversationEvent {
+            conversation: ConversationId::from_u128(1),
+            at: at(),
+            actor: Actor::Agent(AgentId::from_u128(2)),
+            kind: ConversationEventKind::ReplySent {
+                message: MessageId::from_u128(3),
+                kind,
+                dialog: None,
+            },
+        })
+    }
+
+    #[test]
+    fn m10_private_notes_never_reach_the_contacts_stream() {
+        assert!(!reply(ReplyKind::Note).visible_to_contact());
+        assert!(reply(ReplyKind::FreeForm).visible_to_contact());
+        assert!(reply(ReplyKind::Template).visible_to_contact());
+        let assigned = DomainEvent::Conversation(ConversationEvent {
+            conversation: ConversationId::from_u128(1),
+            at: at(),
+            actor: Actor::System,
+            kind: ConversationEventKind::Assigned {
+                agent: AgentId::from_u128(2),
+                released: None,
+            },
+        });
+        assert!(!assigned.visible_to_contact());
+        let inbound = DomainEvent::Conversation(ConversationEvent {
+            conversation: ConversationId::from_u128(1),
+            at: at(),
+            actor: Actor::Contact(ContactId::from_u128(9)),
+            kind: ConversationEventKind::InboundReceived {
+                message: MessageId::from_u128(4),
+                dialog: None,
+            },
+        });
+        assert!(inbound.visible_to_contact());
+    }
+
+    #[test]
+    fn m6_delivery_updates_round_trip_and_name_their_conversation() {
+        let event = DomainEvent::MessageDelivery(MessageDeliveryUpdated {
+            conversation: ConversationId::from_u128(1),
+            message: MessageId::from_u128(2),
+            status: DeliveryStatus::Read,
+            reason: None,
+            at: at(),
+        });
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains("\"stream\":\"message_delivery\""));
+        assert_eq!(serde_json::from_str::<DomainEvent>(&json).unwrap(), event);
+        assert_eq!(event.conversation(), Some(ConversationId::from_u128(1)));
+        assert_eq!(event.at(), at());
+    }
+
+    #[test]
+    fn conversation_events_round_trip_inside_the_envelope() {
+        let event = reply(ReplyKind::Note);
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<DomainEvent>(&json).unwrap(), event);
+    }
+}
