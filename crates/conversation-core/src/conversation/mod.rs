@@ -14,6 +14,7 @@ mod apply;
 mod command;
 mod decide;
 mod event;
+mod load;
 mod state;
 
 #[cfg(test)]
@@ -25,4 +26,5 @@ pub use command::{
     ConversationCommand, Reply, ReplyKind, ReplyPolicy, StartConversation, TransferTarget,
 };
 pub use event::{ConversationEvent, ConversationEventKind};
+pub use load::{CapacityClaim, LoadChange};
 pub use state::{Assignment, Conversation, ConversationState, ConversationStatus, InterruptCause};

@@ -211,3 +211,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// R2: applying every change's `LoadChange` keeps a ledger in which the only agent with
+    /// load is the conversation's load holder, with exactly one unit, and nobody goes negative.
+    #[test]
+    fn r2_load_changes_keep_the_ledger_equal_to_the_holder(commands in arb_commands()) {
+        let events = Conversation::decide_start(&start_cmd(ChannelKind::WebChat, Some(SUPPORT), None), t(0));
+        let mut state = Conversation::replay(&events).expect("started");
+        let mut ledger = std::collections::BTreeMap::<AgentId, i64>::new();
+        let mut now = 0;
+        for (command, step) in &commands {
+            now += step;
+            let before = state.load_holder();
+            if let Ok(new) = state.decide(&shift_deadlines(command, now), t(now)) {
+                for event in &new {
+                    state.apply(event);
+                }
+                let change = LoadChange::between(before, state.load_holder(), &new);
+                if let Some(agent) = change.release {
+                    *ledger.entry(agent).or_default() -= 1;
+                }
+                if let Some(claim) = change.claim {
+                    *ledger.entry(claim.agent).or_default() += 1;
+                }
+                prop_assert!(ledger.values().all(|load| *load >= 0));
+            }
+        }
+        ledger.retain(|_, load| *load != 0);
+        let expected: std::collections::BTreeMap<AgentId, i64> = state.load_holder().into_iter().map(|agent| (agent, 1)).collect();
+        prop_assert_eq!(ledger, expected);
+    }
+}

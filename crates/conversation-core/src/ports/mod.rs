@@ -12,8 +12,4 @@ mod store;
 pub use channel::{ChannelSender, DeliveryError, OutboundContent, OutboundDelivery, SentReceipt};
 pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
-pub use store::{
-    AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
-    ConversationStore, DialogStore, EventLog, ExpectedVersion, MessageStore, OutboxItem,
-    OutboxKind, RoutingStore, StoreError, StoredEvent, Versioned,
-};
+pub use store::*;

@@ -1,0 +1,59 @@
+//! The store ports. One transaction per change: a [`Commit`] carries the new state of every
+//! aggregate it touches (with the version it was read at), the events, the new messages, the
+//! load moves, timers and outbox rows, and [`CommitStore::commit`] writes all of it or nothing.
+//! Readers return `Ok(None)` for what does not exist or belongs to another account (A1), never
+//! an error. Implementations: `SqliteStore` and `PgStore` in `inbox-store`; one contract suite
+//! proves that both keep every guarantee written here. [`Store`] gathers every role trait, for
+//! the use cases that need them all as one `Arc<dyn Store>`.
+
+mod auth;
+mod commit;
+mod directory;
+mod list;
+mod readers;
+mod work;
+
+pub use auth::{ApiToken, AuthStore, Session, SessionSubject};
+pub use commit::{
+    AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
+    ExpectedVersion, MessageUpdate, StoreError,
+};
+pub use directory::{DirectoryStore, SettingKind};
+pub use list::{
+    ConversationPage, ConversationQuery, ListCursor, ListFilter, ListRow, Viewer, last_activity,
+};
+pub use readers::{
+    ConversationStore, DialogStore, EventLog, MessageStore, RoutingStore, StoredEvent, Versioned,
+};
+pub use work::{
+    ClaimedWork, OutboxItem, OutboxKind, OutboxStore, Timer, TimerChange, TimerKind, TimerStore,
+};
+
+/// Every store role in one trait, implemented by each store backend.
+pub trait Store:
+    CommitStore
+    + ConversationStore
+    + DialogStore
+    + MessageStore
+    + EventLog
+    + RoutingStore
+    + DirectoryStore
+    + TimerStore
+    + OutboxStore
+    + AuthStore
+{
+}
+
+impl<T> Store for T where
+    T: CommitStore
+        + ConversationStore
+        + DialogStore
+        + MessageStore
+        + EventLog
+        + RoutingStore
+        + DirectoryStore
+        + TimerStore
+        + OutboxStore
+        + AuthStore
+{
+}
