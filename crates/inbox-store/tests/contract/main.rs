@@ -1,0 +1,11 @@
+//! The store contract suite: every guarantee of the store ports of `conversation-core`,
+//! written once and run against both dialects. Each `contract!` test expands to a `sqlite` and
+//! a `postgres` test. PostgreSQL comes from `INBOX_TEST_POSTGRES_URL` (the README's test command
+//! sets it up); without it the PostgreSQL tests fail with instructions, never skip.
+//!
+//! One file per role trait; fixtures in `support`. Every test works in its own fresh account,
+//! so tests share a database without seeing each other (which is itself A1 at work).
+
+mod support;
+
+mod commit;
