@@ -9,3 +9,4 @@
 mod support;
 
 mod commit;
+mod concurrency;
