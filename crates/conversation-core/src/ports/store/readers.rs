@@ -56,6 +56,18 @@ pub trait ConversationStore: Send + Sync {
         contact: ContactId,
     ) -> Result<Option<Versioned<Conversation>>, StoreError>;
 
+    /// C3: the contact's latest conversation on the inbox, live or closed, if any: the one an
+    /// inbound message reopens.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn latest_conversation(
+        &self,
+        account: AccountId,
+        inbox: InboxId,
+        contact: ContactId,
+    ) -> Result<Option<Versioned<Conversation>>, StoreError>;
+
     /// C9: one page of a conversation list with its total count, newest activity first, from
     /// indexes (no scan of messages). Guarantee: following `next` cursors visits every row of
     /// the list exactly once while nothing changes.

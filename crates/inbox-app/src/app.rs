@@ -1,0 +1,93 @@
+//! The application: the ports it runs on and the realtime hub. Use cases are methods of [`App`],
+//! one module per area.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use conversation_core::Timestamp;
+use conversation_core::ports::{Clock, IdGenerator, Store};
+use uuid::Uuid;
+
+use crate::hub::Hub;
+
+/// Settings of the use cases.
+#[derive(Clone, Copy, Debug)]
+pub struct AppConfig {
+    /// How long an agent's session lasts.
+    pub session_ttl: Duration,
+    /// How long a widget visitor's session lasts.
+    pub visitor_ttl: Duration,
+    /// How many times a change is decided again after losing a race.
+    pub max_retries: u32,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::days(30),
+            visitor_ttl: Duration::days(30),
+            max_retries: 8,
+        }
+    }
+}
+
+/// The use cases, over a store, a clock and an id generator.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) config: AppConfig,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// An application over these ports.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        config: AppConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            hub: Arc::new(Hub::default()),
+            config,
+        }
+    }
+
+    /// The realtime hub.
+    #[must_use]
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The store (for readers that need no rule, such as event streams).
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The current time.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A new id, time-ordered.
+    #[must_use]
+    pub fn new_id(&self) -> Uuid {
+        self.ids.new_uuid(self.clock.now())
+    }
+}

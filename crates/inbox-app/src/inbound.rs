@@ -1,0 +1,241 @@
+//! What contacts write (C2, C3, D5, M8): the first message starts a conversation, a message on
+//! a resolved or dropped one reopens it, a message while a dialog is active goes into it, and a
+//! channel's retry of the same message is stored once. Nothing the contact writes is refused
+//! because of the conversation's status.
+
+use conversation_core::actor::Actor;
+use conversation_core::conversation::{
+    Conversation, ConversationCommand, LoadChange, StartConversation,
+};
+use conversation_core::dialog::inbound_target;
+use conversation_core::entities::Inbox;
+use conversation_core::ids::{ContactId, ConversationId, MessageId};
+use conversation_core::message::{
+    Attachment, Direction, Message, MessageKind, MessageOrigin, NewMessage,
+};
+use conversation_core::ports::{
+    AggregateChange, AggregateState, Commit, ExpectedVersion, StoreError,
+};
+use conversation_core::{DomainError, DomainEvent};
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::pipeline::Plan;
+
+/// A message from a contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    /// Its kind: text, media, or a satisfaction answer.
+    pub kind: MessageKind,
+    /// Its text (masked before it is stored, M3).
+    pub body: String,
+    /// A file, for media.
+    pub attachment: Option<Attachment>,
+    /// The channel's id of the message (M8).
+    pub external_id: Option<String>,
+    /// The client's id of the message (M8, widget retries).
+    pub client_id: Option<String>,
+}
+
+/// What happened to an inbound message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The conversation it is in.
+    pub conversation: ConversationId,
+    /// The stored message.
+    pub message: MessageId,
+    /// Whether it had been stored before (a retry): nothing new was written.
+    pub duplicate: bool,
+}
+
+impl App {
+    /// Stores a contact's message in their conversation on the inbox (C2, C3, D5, M8).
+    ///
+    /// # Errors
+    /// Storage failures only: nothing the contact writes is refused (C3).
+    pub async fn receive_inbound(
+        &self,
+        inbox: &Inbox,
+        contact: ContactId,
+        inbound: Inbound,
+    ) -> AppResult<Received> {
+        let account = inbox.account;
+        for _ in 0..=self.config.max_retries {
+            let latest = self
+                .store
+                .latest_conversation(account, inbox.id, contact)
+                .await?;
+            let result = match latest {
+                None => self.start_conversation(inbox, contact, &inbound).await,
+                Some(stored) => {
+                    self.append_inbound(account, stored.value.id, contact, &inbound)
+                        .await
+                }
+            };
+            match result {
+                Ok(received) => return Ok(received),
+                Err(Retry::Duplicate(existing)) => {
+                    let message = self
+                        .store
+                        .message(account, existing)
+                        .await?
+                        .ok_or(DomainError::NotFound)?;
+                    return Ok(Received {
+                        conversation: message.conversation,
+                        message: existing,
+                        duplicate: true,
+                    });
+                }
+                Err(Retry::Race) => {}
+                Err(Retry::Error(error)) => return Err(error),
+            }
+        }
+        Err(DomainError::Conflict {
+            what: "the conversation",
+        }
+        .into())
+    }
+
+    fn inbound_message(
+        &self,
+        conversation: &Conversation,
+        contact: ContactId,
+        inbound: &Inbound,
+        dialog: Option<conversation_core::ids::DialogId>,
+        at: conversation_core::Timestamp,
+    ) -> AppResult<Message> {
+        let origin = MessageOrigin {
+            id: MessageId::from_uuid(self.ids.new_uuid(at)),
+            account: conversation.account,
+            conversation: conversation.id,
+            dialog,
+            sequence: 0,
+        };
+        let new = NewMessage {
+            kind: inbound.kind,
+            direction: Direction::Inbound,
+            sender: Actor::Contact(contact),
+            body: inbound.body.clone(),
+            quote: None,
+            attachment: inbound.attachment.clone(),
+            client_id: inbound.client_id.clone(),
+            external_id: inbound.external_id.clone(),
+        };
+        Ok(Message::create(origin, new, at)?)
+    }
+
+    async fn start_conversation(
+        &self,
+        inbox: &Inbox,
+        contact: ContactId,
+        inbound: &Inbound,
+    ) -> Result<Received, Retry> {
+        let now = self.now();
+        let dialogs = self
+            .store
+            .contact_dialogs(inbox.account, contact)
+            .await
+            .map_err(Retry::from)?;
+        let start = StartConversation {
+            id: ConversationId::from_uuid(self.ids.new_uuid(now)),
+            account: inbox.account,
+            inbox: inbox.id,
+            channel: inbox.channel,
+            contact,
+            message: MessageId::from_uuid(self.ids.new_uuid(now)),
+            queue: inbox.queue,
+            bot_flow: inbox.settings.starts_in_bot.then(|| "default".to_owned()),
+        };
+        let events = Conversation::decide_start(&start, now);
+        let conversation = Conversation::replay(&events)
+            .ok_or_else(|| Retry::Error(AppError::Internal("no conversation started".into())))?;
+        let mut message = self
+            .inbound_message(
+                &conversation,
+                contact,
+                inbound,
+                inbound_target(&dialogs),
+                now,
+            )
+            .map_err(Retry::Error)?;
+        message.id = start.message;
+        let mut commit = Commit::new(inbox.account);
+        commit.changes.push(AggregateChange {
+            expected: ExpectedVersion::New,
+            state: AggregateState::Conversation {
+                conversation: Box::new(conversation.clone()),
+                load: LoadChange::default(),
+            },
+            events: events.into_iter().map(DomainEvent::Conversation).collect(),
+        });
+        commit.messages.push(message);
+        let receipt = self
+            .store
+            .commit(commit.clone())
+            .await
+            .map_err(Retry::from)?;
+        self.publish(inbox.account, &commit, &receipt);
+        Ok(Received {
+            conversation: conversation.id,
+            message: start.message,
+            duplicate: false,
+        })
+    }
+
+    async fn append_inbound(
+        &self,
+        account: conversation_core::ids::AccountId,
+        id: ConversationId,
+        contact: ContactId,
+        inbound: &Inbound,
+    ) -> Result<Received, Retry> {
+        let mut message_id = None;
+        let changed = self
+            .change_conversation(account, id, |ctx| {
+                let dialog = inbound_target(ctx.dialogs);
+                let message =
+                    self.inbound_message(ctx.conversation, contact, inbound, dialog, ctx.now)?;
+                message_id = Some(message.id);
+                Ok(Plan {
+                    command: Some(ConversationCommand::ReceiveInbound {
+                        message: message.id,
+                        queue: ctx.inbox.queue,
+                        dialog,
+                    }),
+                    messages: vec![message],
+                    ..Plan::default()
+                })
+            })
+            .await;
+        match changed {
+            Ok(_) => Ok(Received {
+                conversation: id,
+                message: message_id.unwrap_or_else(|| MessageId::from_u128(0)),
+                duplicate: false,
+            }),
+            Err(AppError::Domain(DomainError::Conflict { .. })) => Err(Retry::Race),
+            Err(AppError::Duplicate { existing }) => Err(Retry::Duplicate(existing)),
+            Err(error) => Err(Retry::Error(error)),
+        }
+    }
+}
+
+/// Why one attempt did not store the message.
+enum Retry {
+    /// Already stored as this message.
+    Duplicate(MessageId),
+    /// Another change won a race: try again on fresh state.
+    Race,
+    /// Anything else.
+    Error(AppError),
+}
+
+impl From<StoreError> for Retry {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate { existing } => Self::Duplicate(existing),
+            StoreError::Domain(DomainError::Conflict { .. }) => Self::Race,
+            other => Self::Error(other.into()),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The routers, one module per area. Every route is registered through `utoipa_axum::routes!`
+//! with its `#[utoipa::path]`, so the OpenAPI document describes exactly what is served.
+
+pub mod auth;
+pub mod conversations;
+pub mod health;

@@ -1,0 +1,54 @@
+//! Configuration: command-line flags, each with an environment fallback, and defaults that make
+//! a bare start work (SQLite under `./data`, listening on 127.0.0.1:8080).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, for collectors.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// The inbox server.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "inbox-server",
+    version,
+    about = "The customer-support inbox server"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "INBOX_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Database URL: postgres://user:password@host/db, or sqlite:path. Default: SQLite in the
+    /// data directory.
+    #[arg(long, env = "INBOX_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory of the embedded SQLite database (created on first start).
+    #[arg(long, env = "INBOX_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Email of the owner created on first start.
+    #[arg(long, env = "INBOX_OWNER_EMAIL", default_value = "owner@inbox.local")]
+    pub owner_email: String,
+
+    /// Password of the owner created on first start; generated and printed once if not given.
+    #[arg(long, env = "INBOX_OWNER_PASSWORD", hide_env_values = true)]
+    pub owner_password: Option<String>,
+
+    /// Database connections (PostgreSQL pool, or SQLite readers).
+    #[arg(long, env = "INBOX_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: u32,
+
+    /// Log format.
+    #[arg(long, env = "INBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}

@@ -1,0 +1,134 @@
+//! `inbox-server`: the binary operators deploy.
+//!
+//! What belongs here: reading the configuration, choosing the store from the database URL
+//! (embedded SQLite by default, PostgreSQL for `postgres://`), applying migrations, creating the
+//! owner on first start, wiring the use cases to the HTTP router, and serving until SIGTERM or
+//! Ctrl-C, finishing the requests in flight. Nothing else: every rule and use case lives in the
+//! library crates.
+
+mod config;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Parser;
+use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::{App, AppConfig};
+use inbox_store::{SqlStore, StoreOptions};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    init_logs(config.log_format);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("inbox-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("INBOX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Why the server stopped.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("{0}")]
+    Open(#[from] inbox_store::OpenError),
+    #[error("cannot create the owner on first start: {0}")]
+    Bootstrap(inbox_app::AppError),
+    #[error("cannot listen on {address}: {source}; is another process using it? set INBOX_LISTEN")]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+async fn run(config: Config) -> Result<(), RunError> {
+    let started = Instant::now();
+    let options = StoreOptions {
+        max_connections: config.db_connections,
+        ..StoreOptions::default()
+    };
+    let store = match &config.database_url {
+        Some(url) => SqlStore::open(url, options).await?,
+        None => SqlStore::open_data_dir(&config.data_dir, options).await?,
+    };
+    tracing::info!(dialect = ?store.dialect(), "database ready");
+    let app = App::new(
+        Arc::new(store),
+        Arc::new(SystemClock::default()),
+        Arc::new(UuidV7Ids),
+        AppConfig::default(),
+    );
+    if let Some(created) = app
+        .bootstrap(&config.owner_email, config.owner_password.as_deref())
+        .await
+        .map_err(RunError::Bootstrap)?
+    {
+        tracing::info!(email = %created.email, "first start: created the account and its owner");
+        if let Some(password) = created.generated_password {
+            println!(
+                "First start: sign in as {} with the password {password}",
+                created.email
+            );
+            println!("(shown once; change it with POST /api/v1/me/password)");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| RunError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let address = listener.local_addr().map_err(RunError::Serve)?;
+    tracing::info!(%address, ready_in_ms = started.elapsed().as_millis(), "listening");
+    println!("inbox-server listening on http://{address}");
+    axum::serve(
+        listener,
+        inbox_http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(RunError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
