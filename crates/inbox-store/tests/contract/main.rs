@@ -8,4 +8,7 @@
 
 mod support;
 
+mod auth;
 mod commit;
+mod directory;
+mod work;
