@@ -13,11 +13,14 @@
 //! placeholders in the module of its role trait, and cover it in the contract suite
 //! (`tests/contract`), which runs against both dialects. `docs/storage.md` describes the schema.
 
+mod auth;
 mod commit;
+mod directory;
 mod error;
 mod open;
 mod rows;
 pub mod sql;
+mod work;
 
 pub use error::{Violation, violation};
 pub use open::{OpenError, SqlStore, StoreOptions};

@@ -171,7 +171,7 @@ id_args!(
 /// Builds an argument list: `args![a, b, c]`.
 macro_rules! args {
     ($($value:expr),* $(,)?) => {
-        vec![$($crate::sql::Arg::from($value)),*]
+        [$($crate::sql::Arg::from($value)),*]
     };
 }
 pub(crate) use args;

@@ -8,5 +8,8 @@
 
 mod support;
 
+mod auth;
 mod commit;
 mod concurrency;
+mod directory;
+mod work;

@@ -88,6 +88,15 @@ pub async fn fixture(backend: Backend) -> Fixture {
     }
 }
 
+/// A test body is `|fx| async move { ... }`, and a closure or async block captures only the
+/// fields it uses (RFC 2229): without this `Drop`, the SQLite directory would be deleted as soon
+/// as the body starts, and every connection opened after that (a second reader) would fail with
+/// "unable to open database file". A type with `Drop` is captured whole, so the directory lives
+/// until the test ends.
+impl Drop for Fixture {
+    fn drop(&mut self) {}
+}
+
 /// Runs one statement, panicking on failure (fixtures only).
 pub async fn exec(db: &Db, sql: &str, args: Vec<Arg>) {
     db.execute(sql, &args)

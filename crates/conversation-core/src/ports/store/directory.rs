@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::commit::StoreError;
+use crate::Timestamp;
 use crate::entities::{Account, Agent, Contact, Inbox, Order, Queue, SettingEntry, Task};
 use crate::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
 
@@ -117,12 +118,17 @@ pub trait DirectoryStore: Send + Sync {
     /// Only for storage failures.
     async fn inboxes(&self, account: AccountId) -> Result<Vec<Inbox>, StoreError>;
 
-    /// Marks an inbox deleted: it stops receiving, nothing stored is deleted (C7). Returns
-    /// whether it existed.
+    /// Marks an inbox deleted at `at`: it stops receiving and is no longer returned, nothing
+    /// stored is deleted (C7). Returns whether it existed (and was not deleted already).
     ///
     /// # Errors
     /// Only for storage failures.
-    async fn delete_inbox(&self, account: AccountId, id: InboxId) -> Result<bool, StoreError>;
+    async fn delete_inbox(
+        &self,
+        account: AccountId,
+        id: InboxId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Inserts or updates a contact and replaces its channel identities.
     ///
