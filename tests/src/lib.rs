@@ -1,6 +1,219 @@
 //! `inbox-tests`: the workspace's end-to-end test package.
 //!
-//! Its tests live in `tests/tests/*.rs`, one file per flow, and drive the public crates the way
-//! their users do: today through the `conversation-core` API (whole conversation and dialog
-//! lives across machines); once the server exists, over real HTTP and websockets against both
-//! stores. Helpers shared by several test files go in this library.
+//! Its tests live in `tests/tests/*.rs`, one file per flow, and drive the product the way its
+//! users do: the real router served over a TCP socket on a random port ([`spawn`]), real HTTP
+//! and websockets, against SQLite and PostgreSQL (the [`e2e!`] macro writes each test for both).
+//! Each server starts on a fresh account (its own owner), so tests share a PostgreSQL database
+//! without seeing each other. Helpers shared by several test files live here.
+
+use std::sync::Arc;
+
+use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::{App, AppConfig};
+use inbox_store::{SqlStore, StoreOptions};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    /// Embedded SQLite in a temporary directory.
+    Sqlite,
+    /// PostgreSQL from `INBOX_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// A running server and an HTTP client signed in as its owner.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The HTTP client.
+    pub http: reqwest::Client,
+    /// The owner's bearer token.
+    pub owner: String,
+    /// The owner's email.
+    pub owner_email: String,
+    /// The use cases behind the server (to arrange what the API cannot yet, such as inbound
+    /// channel messages).
+    pub app: App,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The owner's password in every test server.
+pub const OWNER_PASSWORD: &str = "owner-password-1";
+
+/// Opens the backend.
+///
+/// # Panics
+/// When the database cannot be opened, or `INBOX_TEST_POSTGRES_URL` is missing for PostgreSQL.
+pub async fn open_store(backend: Backend) -> (SqlStore, Option<tempfile::TempDir>) {
+    let options = StoreOptions {
+        max_connections: 8,
+        ..StoreOptions::default()
+    };
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            (
+                SqlStore::open_data_dir(dir.path(), options)
+                    .await
+                    .expect("SQLite opens"),
+                Some(dir),
+            )
+        }
+        Backend::Postgres => {
+            let url = std::env::var("INBOX_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+                panic!(
+                    "INBOX_TEST_POSTGRES_URL is not set: run the suite with ./scripts/test, which \
+                     starts PostgreSQL, or set it to postgres://user:password@host:port/db"
+                )
+            });
+            (
+                SqlStore::open(&url, options)
+                    .await
+                    .expect("PostgreSQL opens"),
+                None,
+            )
+        }
+    }
+}
+
+/// Starts the real router on a random port, with a fresh account and its owner signed in.
+///
+/// # Panics
+/// When anything in the set-up fails.
+pub async fn spawn(backend: Backend) -> TestServer {
+    let (store, dir) = open_store(backend).await;
+    let app = App::new(
+        Arc::new(store),
+        Arc::new(SystemClock::default()),
+        Arc::new(UuidV7Ids),
+        AppConfig::default(),
+    );
+    let owner_email = format!("owner-{}@example.test", uuid::Uuid::new_v4());
+    app.bootstrap(&owner_email, Some(OWNER_PASSWORD))
+        .await
+        .expect("bootstrap")
+        .expect("a new account");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let router = inbox_http::router(app.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serves");
+    });
+    let http = reqwest::Client::new();
+    let mut server = TestServer {
+        base,
+        http,
+        owner: String::new(),
+        owner_email: owner_email.clone(),
+        app,
+        _dir: dir,
+    };
+    let (status, body) = server
+        .post(
+            "/api/v1/auth/sign-in",
+            None,
+            &json!({"email": owner_email, "password": OWNER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "owner signs in: {body}");
+    server.owner = body["token"].as_str().expect("token").to_owned();
+    server
+}
+
+impl TestServer {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    /// GET with an optional bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)), token)
+            .await
+    }
+
+    /// POST a JSON body with an optional bearer token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.send(
+            self.http.post(format!("{}{path}", self.base)).json(body),
+            token,
+        )
+        .await
+    }
+
+    /// PATCH a JSON body with an optional bearer token.
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        self.send(
+            self.http.patch(format!("{}{path}", self.base)).json(body),
+            token,
+        )
+        .await
+    }
+
+    /// PUT a JSON body with an optional bearer token.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.send(
+            self.http.put(format!("{}{path}", self.base)).json(body),
+            token,
+        )
+        .await
+    }
+
+    /// DELETE with an optional bearer token.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base)), token)
+            .await
+    }
+}
+
+/// Defines an end-to-end test run on both backends: `e2e!(name, |server| async move { ... })`.
+#[macro_export]
+macro_rules! e2e {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports, reason = "each test uses a different part")]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let server = $crate::spawn($crate::Backend::Sqlite).await;
+                ($body)(server).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let server = $crate::spawn($crate::Backend::Postgres).await;
+                ($body)(server).await;
+            }
+        }
+    };
+}
