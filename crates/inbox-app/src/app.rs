@@ -9,6 +9,7 @@ use conversation_core::ports::{Clock, IdGenerator, Store};
 use uuid::Uuid;
 
 use crate::hub::Hub;
+use crate::widget::{WidgetConfig, WidgetGuard};
 
 /// Settings of the use cases.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +20,8 @@ pub struct AppConfig {
     pub visitor_ttl: Duration,
     /// How many times a change is decided again after losing a race.
     pub max_retries: u32,
+    /// W3: the widget's abuse protection (rate limits, proof of work).
+    pub widget: WidgetConfig,
 }
 
 impl Default for AppConfig {
@@ -27,6 +30,7 @@ impl Default for AppConfig {
             session_ttl: Duration::days(30),
             visitor_ttl: Duration::days(30),
             max_retries: 8,
+            widget: WidgetConfig::default(),
         }
     }
 }
@@ -39,6 +43,7 @@ pub struct App {
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: AppConfig,
+    pub(crate) widget: Arc<WidgetGuard>,
 }
 
 impl std::fmt::Debug for App {
@@ -63,6 +68,7 @@ impl App {
             clock,
             ids,
             hub: Arc::new(Hub::default()),
+            widget: Arc::new(WidgetGuard::new(config.widget)),
             config,
         }
     }

@@ -15,8 +15,11 @@ pub enum AppError {
     #[error("sign in first: the credentials are missing, wrong, expired or revoked")]
     Unauthenticated,
     /// Too many requests from this client (429, W3, S8).
-    #[error("too many requests; wait a moment and try again")]
-    RateLimited,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// When a new request has a chance, in seconds (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// M8: the message was stored before (a retry); the use case answers with the stored one.
     #[error("message already stored as {existing}")]
     Duplicate {
@@ -41,7 +44,7 @@ impl AppError {
         match self {
             Self::Domain(error) => error.code(),
             Self::Unauthenticated => "unauthenticated",
-            Self::RateLimited => "rate_limited",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Duplicate { .. } => "duplicate",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable(_) => "unavailable",

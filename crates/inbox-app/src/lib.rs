@@ -21,6 +21,7 @@ mod messages;
 mod pipeline;
 mod secrets;
 pub mod system;
+pub mod widget;
 
 pub use app::{App, AppConfig};
 pub use auth::{Bootstrapped, SignedIn, agent_of};

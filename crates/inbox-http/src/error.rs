@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_TYPE, HeaderValue};
+use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use inbox_app::AppError;
 use serde::Serialize;
@@ -31,6 +31,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     detail: String,
+    /// W3, S8: seconds for the `Retry-After` header of a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -41,6 +43,7 @@ impl ApiError {
             status,
             code: code.to_owned(),
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -95,10 +98,15 @@ impl From<AppError> for ApiError {
             }
             _ => {}
         }
+        let retry_after = match &error {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         Self {
             status: status_of(code),
             code: code.to_owned(),
             detail: error.to_string(),
+            retry_after,
         }
     }
 }
@@ -123,6 +131,11 @@ impl IntoResponse for ApiError {
             CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -57,6 +57,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::widget::router())
         .split_for_parts()
 }
 
@@ -74,6 +75,10 @@ pub fn router(app: App) -> Router {
             }),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            AppState { app: app.clone() },
+            routes::widget::cors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { app })
 }

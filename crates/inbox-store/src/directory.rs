@@ -559,6 +559,20 @@ impl DirectoryStore for SqlStore {
             .transpose()
     }
 
+    async fn inbox_by_id(&self, id: InboxId) -> Result<Option<Inbox>, StoreError> {
+        self.db
+            .fetch_optional(
+                "SELECT id, account_id, name, channel, queue_id, settings FROM inboxes \
+                 WHERE id = $1 AND deleted_at IS NULL",
+                &args![id],
+            )
+            .await
+            .store()?
+            .as_ref()
+            .map(inbox_row)
+            .transpose()
+    }
+
     async fn inboxes(&self, account: AccountId) -> Result<Vec<Inbox>, StoreError> {
         self.db
             .fetch_all(

@@ -42,6 +42,9 @@ pub struct InboxSettings {
     pub attachment_max_bytes: u64,
     /// D13: the satisfaction form sent on this inbox.
     pub satisfaction_form: SatisfactionForm,
+    /// W1-W5: the web chat widget (only used by `web_chat` inboxes).
+    #[serde(default)]
+    pub widget: WidgetSettings,
 }
 
 impl Default for InboxSettings {
@@ -56,8 +59,40 @@ impl Default for InboxSettings {
             reply_time_target_secs: None,
             attachment_max_bytes: 20 * 1024 * 1024,
             satisfaction_form: SatisfactionForm::default(),
+            widget: WidgetSettings::default(),
         }
     }
+}
+
+/// W1: one field of the widget's pre-chat form. The keys `name`, `email` and `phone` fill the
+/// contact's card; any other key is a custom field, kept as a contact attribute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreChatField {
+    /// The key the widget sends the value under.
+    pub key: String,
+    /// The label the widget shows.
+    pub label: String,
+    /// Whether the visitor must fill it.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// The settings of a web chat widget (W1-W5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WidgetSettings {
+    /// W5: the secret the company's own site signs visitor identities with
+    /// (`HMAC-SHA256(secret, identifier)`). Never shown to visitors. No secret: no verified
+    /// identities, every visitor is anonymous.
+    pub secret: Option<String>,
+    /// The origins (`https://shop.example.com`) allowed to call the widget API from a browser.
+    pub allowed_origins: Vec<String>,
+    /// W2: the company logo shown as the widget's avatar.
+    pub logo_url: Option<String>,
+    /// W3: the proof-of-work difficulty in leading zero bits; `None` for the server's default.
+    pub pow_difficulty: Option<u8>,
+    /// W1: the pre-chat form; empty for none.
+    pub pre_chat_fields: Vec<PreChatField>,
 }
 
 /// One connected channel instance.

@@ -112,6 +112,13 @@ pub trait DirectoryStore: Send + Sync {
     /// Only for storage failures.
     async fn inbox(&self, account: AccountId, id: InboxId) -> Result<Option<Inbox>, StoreError>;
 
+    /// W3: one inbox, whatever its account: for the public widget, which knows only the inbox
+    /// id. Everything the widget reaches from it is then scoped to the inbox's account (A1).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn inbox_by_id(&self, id: InboxId) -> Result<Option<Inbox>, StoreError>;
+
     /// The account's inboxes, by name.
     ///
     /// # Errors
