@@ -156,7 +156,10 @@ e2e!(
         let (challenge, solution) = solved(&server, inbox).await;
         let response = server
             .http
-            .post(format!("{}/api/v1/widget/inboxes/{inbox}/sessions", server.base))
+            .post(format!(
+                "{}/api/v1/widget/inboxes/{inbox}/sessions",
+                server.base
+            ))
             .header("user-agent", CHROME_ON_WINDOWS)
             .json(&json!({
                 "challenge": challenge,
@@ -188,14 +191,18 @@ e2e!(
         assert_eq!(attribute("widget.ip"), "127.0.0.1");
         assert_eq!(attribute("widget.browser"), "Chrome 124");
         assert_eq!(attribute("widget.os"), "Windows");
-        assert_eq!(attribute("widget.start_page"), "https://shop.example/pricing");
-        assert_eq!(attribute("widget.referrer"), "https://search.example/?q=shop");
+        assert_eq!(
+            attribute("widget.start_page"),
+            "https://shop.example/pricing"
+        );
+        assert_eq!(
+            attribute("widget.referrer"),
+            "https://search.example/?q=shop"
+        );
         assert_eq!(attribute("form.company"), "ACME");
 
         // Nothing yet.
-        let (status, read) = server
-            .get("/api/v1/widget/messages", Some(&token))
-            .await;
+        let (status, read) = server.get("/api/v1/widget/messages", Some(&token)).await;
         assert_eq!(status, StatusCode::OK, "{read}");
         assert_eq!(read["messages"], json!([]));
         assert_eq!(read["conversation"], Value::Null);
@@ -213,16 +220,18 @@ e2e!(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{again}");
         assert_eq!(again["id"], sent["id"]);
-        let (_, read) = server
-            .get("/api/v1/widget/messages", Some(&token))
-            .await;
+        let (_, read) = server.get("/api/v1/widget/messages", Some(&token)).await;
         assert_eq!(read["messages"].as_array().unwrap().len(), 1);
         let conversation = read["conversation"].as_str().expect("started").to_owned();
 
         // M10: an agent's reply reaches the visitor, their private note never does.
         let path = format!("/api/v1/conversations/{conversation}/messages");
         let (status, body) = server
-            .post(&path, Some(&server.owner), &json!({ "body": "Hi Ada, how can I help?" }))
+            .post(
+                &path,
+                Some(&server.owner),
+                &json!({ "body": "Hi Ada, how can I help?" }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let (status, body) = server
@@ -233,12 +242,13 @@ e2e!(
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let (_, read) = server
-            .get("/api/v1/widget/messages", Some(&token))
-            .await;
+        let (_, read) = server.get("/api/v1/widget/messages", Some(&token)).await;
         assert_eq!(
             bodies(&read),
-            ["Hello, my card is **** **** **** 1111", "Hi Ada, how can I help?"]
+            [
+                "Hello, my card is **** **** **** 1111",
+                "Hi Ada, how can I help?"
+            ]
         );
         assert_eq!(read["messages"][1]["from"], "agent");
         assert!(!read.to_string().contains("VIP"));
@@ -246,7 +256,10 @@ e2e!(
         let after = read["after"].as_u64().unwrap();
         say(&server, &token, "I need a refund").await;
         let (_, newer) = server
-            .get(&format!("/api/v1/widget/messages?after={after}"), Some(&token))
+            .get(
+                &format!("/api/v1/widget/messages?after={after}"),
+                Some(&token),
+            )
             .await;
         assert_eq!(bodies(&newer), ["I need a refund"]);
 
@@ -318,9 +331,7 @@ e2e!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["code"], "invalid_value");
         // Without any challenge the request does not even parse.
-        let (status, _) = server
-            .post(&sessions, None, &json!({ "form": form }))
-            .await;
+        let (status, _) = server.post(&sessions, None, &json!({ "form": form })).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         // A challenge of another inbox does not open this one.
         let (foreign, foreign_solution) = solved(&server, other).await;
@@ -375,7 +386,10 @@ e2e!(
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         }
         let (attempt, response) = limited.expect("the flood is cut off");
-        assert!(attempt <= 10, "cut off after the burst, not later: {attempt}");
+        assert!(
+            attempt <= 10,
+            "cut off after the burst, not later: {attempt}"
+        );
         let retry_after: u64 = response.headers()["retry-after"]
             .to_str()
             .unwrap()
@@ -410,7 +424,10 @@ e2e!(
 
         // A token used for another inbox answers 404, on every route.
         let (status, body) = server
-            .get(&format!("/api/v1/widget/messages?inbox={other}"), Some(&alice))
+            .get(
+                &format!("/api/v1/widget/messages?inbox={other}"),
+                Some(&alice),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         let (status, _) = server
@@ -430,7 +447,10 @@ e2e!(
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, read) = server
-            .get(&format!("/api/v1/widget/messages?inbox={shop}"), Some(&alice))
+            .get(
+                &format!("/api/v1/widget/messages?inbox={shop}"),
+                Some(&alice),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "its own inbox is fine");
         assert_eq!(bodies(&read), ["alice's secret"]);
@@ -440,7 +460,10 @@ e2e!(
         // The visitor's token opens nothing of the agents' API on its own conversation.
         let conversation = read["conversation"].as_str().unwrap();
         let (status, _) = server
-            .get(&format!("/api/v1/conversations/{conversation}"), Some(&carol))
+            .get(
+                &format!("/api/v1/conversations/{conversation}"),
+                Some(&carol),
+            )
             .await;
         assert!(
             matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
@@ -490,7 +513,8 @@ e2e!(
 
         // A forged signature is refused outright.
         let forged = json!({ "identifier": "customer-42", "signature": sign("customer-43") });
-        let (status, body) = start(&server, inbox, json!({ "form": form, "identity": forged })).await;
+        let (status, body) =
+            start(&server, inbox, json!({ "form": form, "identity": forged })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
         // W5: signed again (another device), she is the same contact with her history.
@@ -523,7 +547,11 @@ e2e!(s8_huge_bodies_answer_413, |server: TestServer| async move {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, _) = server
-        .post("/api/v1/widget/messages", Some(&token), &json!({ "body": huge }))
+        .post(
+            "/api/v1/widget/messages",
+            Some(&token),
+            &json!({ "body": huge }),
+        )
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // A long but sane message is still refused by its own rule, not by the body limit.
@@ -549,7 +577,10 @@ e2e!(
                 .request(Method::OPTIONS, format!("{}{path}", server.base))
                 .header("origin", origin)
                 .header("access-control-request-method", "POST")
-                .header("access-control-request-headers", "authorization, content-type")
+                .header(
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                )
                 .send()
         };
         let allow = |response: &reqwest::Response| {
@@ -569,19 +600,26 @@ e2e!(
         assert_eq!(allow(&response).as_deref(), Some(SITE));
         let response = preflight(messages, "https://evil.example").await.unwrap();
         assert_eq!(allow(&response), None);
-        let response = preflight("/api/v1/widget/messages".into(), SITE).await.unwrap();
+        let response = preflight("/api/v1/widget/messages".into(), SITE)
+            .await
+            .unwrap();
         assert_eq!(allow(&response), None);
         // Actual requests carry the header too, errors included (the widget reads them).
         let response = server
             .http
-            .get(format!("{}/api/v1/widget/inboxes/{inbox}/status", server.base))
+            .get(format!(
+                "{}/api/v1/widget/inboxes/{inbox}/status",
+                server.base
+            ))
             .header("origin", SITE)
             .send()
             .await
             .unwrap();
         assert_eq!(allow(&response).as_deref(), Some(SITE));
         // The agents' API has no CORS.
-        let response = preflight("/api/v1/conversations".into(), SITE).await.unwrap();
+        let response = preflight("/api/v1/conversations".into(), SITE)
+            .await
+            .unwrap();
         assert_eq!(allow(&response), None);
     }
 );

@@ -149,9 +149,17 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(limiter.check(&ip, t(0)), Ok(()));
         }
-        assert_eq!(limiter.check(&ip, t(0)), Err(1), "the fourth at once is refused");
+        assert_eq!(
+            limiter.check(&ip, t(0)),
+            Err(1),
+            "the fourth at once is refused"
+        );
         assert_eq!(limiter.check(&ip, t(500)), Err(1));
-        assert_eq!(limiter.check(&ip, t(1000)), Ok(()), "one more after an interval");
+        assert_eq!(
+            limiter.check(&ip, t(1000)),
+            Ok(()),
+            "one more after an interval"
+        );
         assert_eq!(limiter.check(&ip, t(1000)), Err(1));
         // After a quiet period the whole burst is back, never more.
         for _ in 0..3 {
@@ -170,8 +178,16 @@ mod tests {
             .count();
         assert_eq!(refused, 48);
         assert_eq!(limiter.check(&other, t(0)), Ok(()));
-        assert_eq!(limiter.check(&flooder, t(1)), Err(10), "Retry-After rounds up");
-        assert_eq!(limiter.check(&flooder, t(10_000)), Ok(()), "a later moment is served");
+        assert_eq!(
+            limiter.check(&flooder, t(1)),
+            Err(10),
+            "Retry-After rounds up"
+        );
+        assert_eq!(
+            limiter.check(&flooder, t(10_000)),
+            Ok(()),
+            "a later moment is served"
+        );
     }
 
     #[test]

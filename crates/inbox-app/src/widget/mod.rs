@@ -310,7 +310,10 @@ fn check_form(fields: &[PreChatField], form: &BTreeMap<String, String>) -> AppRe
             continue;
         }
         if !fields.iter().any(|field| &field.key == key) {
-            return Err(invalid("form", "has a field the inbox's form does not have"));
+            return Err(invalid(
+                "form",
+                "has a field the inbox's form does not have",
+            ));
         }
         if let Some(value) = clean(Some(value), "form", 1000)? {
             out.custom.insert(key.clone(), value);
@@ -509,7 +512,10 @@ impl App {
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| invalid("identity", "this inbox does not verify identities"))?;
                 if !identity_verified(secret, identity) {
-                    return Err(invalid("identity.signature", "does not match the identifier"));
+                    return Err(invalid(
+                        "identity.signature",
+                        "does not match the identifier",
+                    ));
                 }
                 Some(identifier)
             }
@@ -801,12 +807,19 @@ mod tests {
         let fields = [field("name", true), field("company", false)];
         let checked = check_form(
             &fields,
-            &form(&[("name", " Ada "), ("email", "ada@example.com"), ("company", "ACME")]),
+            &form(&[
+                ("name", " Ada "),
+                ("email", "ada@example.com"),
+                ("company", "ACME"),
+            ]),
         )
         .unwrap();
         assert_eq!(checked.name.as_deref(), Some("Ada"));
         assert_eq!(checked.email.as_deref(), Some("ada@example.com"));
-        assert_eq!(checked.custom.get("company").map(String::as_str), Some("ACME"));
+        assert_eq!(
+            checked.custom.get("company").map(String::as_str),
+            Some("ACME")
+        );
         assert_eq!(
             check_form(&fields, &form(&[("email", "a@b.c")]))
                 .unwrap_err()
@@ -854,7 +867,10 @@ mod tests {
             signature: signature.into(),
         };
         assert!(identity_verified("site secret", &identity(&hex)));
-        assert!(identity_verified("site secret", &identity(&hex.to_uppercase())));
+        assert!(identity_verified(
+            "site secret",
+            &identity(&hex.to_uppercase())
+        ));
         assert!(!identity_verified("other secret", &identity(&hex)));
         assert!(!identity_verified("site secret", &identity("abc")));
         assert!(!identity_verified("site secret", &identity("")));
@@ -867,6 +883,9 @@ mod tests {
 
     #[test]
     fn cors_origins_compare_without_case_or_trailing_slash() {
-        assert_eq!(normalize_origin("https://Shop.Example/"), "https://shop.example");
+        assert_eq!(
+            normalize_origin("https://Shop.Example/"),
+            "https://shop.example"
+        );
     }
 }

@@ -251,7 +251,10 @@ mod tests {
         let again = c
             .redeem(INBOX, &issued.challenge, &solution, t(2))
             .unwrap_err();
-        assert_eq!(again.to_string(), "invalid challenge: already used; ask for a new one");
+        assert_eq!(
+            again.to_string(),
+            "invalid challenge: already used; ask for a new one"
+        );
     }
 
     #[test]
@@ -264,7 +267,10 @@ mod tests {
             .find(|s| !solves(&issued.nonce, s, 8))
             .unwrap();
         let code = |r: AppResult<()>| r.unwrap_err().code();
-        assert_eq!(code(c.redeem(INBOX, &issued.challenge, &wrong, t(1))), "invalid_value");
+        assert_eq!(
+            code(c.redeem(INBOX, &issued.challenge, &wrong, t(1))),
+            "invalid_value"
+        );
         assert_eq!(
             code(c.redeem(INBOX, &issued.challenge, &solution, t(120))),
             "invalid_value",

@@ -72,14 +72,15 @@ impl FromRequestParts<AppState> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         if state.app.widget_config().trusted_proxy {
+            // Only the last entry: the earlier ones are whatever the client claimed.
             let forwarded = parts
                 .headers
                 .get_all("x-forwarded-for")
                 .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(','))
-                .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back()
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.rsplit(',').next())
+                .and_then(|entry| entry.trim().parse::<IpAddr>().ok());
             if let Some(ip) = forwarded {
                 return Ok(Self(ip));
             }
