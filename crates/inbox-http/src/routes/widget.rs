@@ -71,19 +71,14 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        if state.app.widget_config().trusted_proxy {
-            // Only the last entry: the earlier ones are whatever the client claimed.
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .next_back()
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.rsplit(',').next())
-                .and_then(|entry| entry.trim().parse::<IpAddr>().ok());
-            if let Some(ip) = forwarded {
-                return Ok(Self(ip));
-            }
+        let forwarded = state
+            .app
+            .widget_config()
+            .trusted_proxy
+            .then(|| forwarded_for(&parts.headers))
+            .flatten();
+        if let Some(ip) = forwarded {
+            return Ok(Self(ip));
         }
         let peer = parts
             .extensions
@@ -91,6 +86,22 @@ impl FromRequestParts<AppState> for ClientIp {
             .map(|ConnectInfo(address)| address.ip());
         Ok(Self(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
     }
+}
+
+/// The address the trusted proxy appended to `X-Forwarded-For`: only the last entry, the
+/// earlier ones are whatever the client claimed.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The inbox a widget request is about, for CORS: from the path, else the `inbox` query.
@@ -536,6 +547,22 @@ async fn page_view(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s8_behind_a_trusted_proxy_only_its_own_entry_counts() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(forwarded_for(&headers), None);
+        headers.append("x-forwarded-for", "10.9.9.9, 203.0.113.5".parse().unwrap());
+        assert_eq!(forwarded_for(&headers), "203.0.113.5".parse().ok());
+        headers.append("x-forwarded-for", "198.51.100.7".parse().unwrap());
+        assert_eq!(forwarded_for(&headers), "198.51.100.7".parse().ok());
+        headers.append("x-forwarded-for", "1.2.3.4, garbage".parse().unwrap());
+        assert_eq!(
+            forwarded_for(&headers),
+            None,
+            "never an earlier, client-chosen entry"
+        );
+    }
 
     #[test]
     fn cors_finds_the_inbox_in_the_path_or_the_query() {

@@ -539,6 +539,34 @@ contract!(
 );
 
 contract!(
+    w3_the_widget_finds_an_inbox_by_its_id_alone_until_it_is_deleted,
+    |fx: Fixture| async move {
+        let other = other_account(&fx).await;
+        let mut theirs = inbox_value(other, "Theirs", None);
+        theirs.settings.widget.allowed_origins = vec!["https://shop.example".into()];
+        theirs.settings.widget.secret = Some("secret".into());
+        fx.store.save_inbox(&theirs).await.unwrap();
+        assert_eq!(
+            fx.store.inbox_by_id(theirs.id).await.unwrap().as_ref(),
+            Some(&theirs),
+            "with its account and widget settings"
+        );
+        assert_eq!(
+            fx.store
+                .inbox_by_id(InboxId::from_uuid(id()))
+                .await
+                .unwrap(),
+            None
+        );
+        fx.store
+            .delete_inbox(other, theirs.id, t(10))
+            .await
+            .unwrap();
+        assert_eq!(fx.store.inbox_by_id(theirs.id).await.unwrap(), None);
+    }
+);
+
+contract!(
     a1_another_accounts_inboxes_are_absent_and_cannot_be_deleted,
     |fx: Fixture| async move {
         let other = other_account(&fx).await;
