@@ -19,6 +19,7 @@ pub mod hub;
 mod inbound;
 mod messages;
 mod pipeline;
+pub mod realtime;
 mod secrets;
 pub mod system;
 

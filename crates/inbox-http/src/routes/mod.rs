@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod conversations;
 pub mod health;
+pub mod realtime;
