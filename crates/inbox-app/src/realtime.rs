@@ -315,9 +315,7 @@ impl Subscription {
         conversation: ConversationId,
         kind: SignalKind,
     ) -> AppResult<()> {
-        if !self.may_see_conversation(conversation).await? {
-            return Err(DomainError::NotFound.into());
-        }
+        // S8: counted before anything is read, so that probing ids costs the client its quota.
         let limit = self.app.hub.settings().signals_per_second;
         let now = Instant::now();
         if now.duration_since(self.sent_signals.0) >= std::time::Duration::from_secs(1) {
@@ -327,6 +325,9 @@ impl Subscription {
             return Err(AppError::RateLimited);
         }
         self.sent_signals.1 += 1;
+        if !self.may_see_conversation(conversation).await? {
+            return Err(DomainError::NotFound.into());
+        }
         self.app.hub.signal(
             self.account,
             Signal {
@@ -356,22 +357,24 @@ impl Subscription {
     /// Whether this caller receives the event (see the module doc).
     async fn sees(&mut self, event: &DomainEvent) -> AppResult<bool> {
         self.app.hub.learn_owner(self.account, event);
+        let conversation = event.conversation();
+        // What this caller could see before the event, when the event may change it.
+        let before = match conversation {
+            Some(conversation) if changes_access(event) => self.visible.remove(&conversation),
+            _ => None,
+        };
         match &self.audience {
             Audience::Everything { .. } => Ok(true),
             Audience::Agent(principal) => {
-                let Some(conversation) = event.conversation() else {
+                let Some(conversation) = conversation else {
                     return Ok(matches!(event, DomainEvent::Presence(_)));
                 };
-                let names_me = names_agent(event, principal.agent);
-                if changes_access(event) {
-                    let before = self.visible.remove(&conversation).unwrap_or(false);
-                    let now = self.may_see_conversation(conversation).await?;
-                    Ok(before || now || names_me)
-                } else {
-                    Ok(names_me || self.may_see_conversation(conversation).await?)
+                if names_agent(event, principal.agent) || before == Some(true) {
+                    return Ok(true);
                 }
+                self.may_see_conversation(conversation).await
             }
-            Audience::Visitor { .. } => match event.conversation() {
+            Audience::Visitor { .. } => match conversation {
                 Some(conversation) if event.visible_to_contact() => {
                     self.may_see_conversation(conversation).await
                 }
