@@ -625,7 +625,8 @@ async fn tiny_buffer_listener(server: &TestServer) -> SocketAddr {
     address
 }
 
-/// A client with a tiny receive buffer that authenticates and then never reads.
+/// A client with a tiny receive buffer, authenticated (it read `ready`, so the server has
+/// taken the settings of its connection).
 async fn sluggish_client(address: SocketAddr, token: &str) -> Ws {
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
@@ -641,27 +642,69 @@ async fn sluggish_client(address: SocketAddr, token: &str) -> Ws {
         &json!({"type": "auth", "token": token, "after": 0}),
     )
     .await;
+    assert_eq!(next_json(&mut ws).await["type"], "ready");
     ws
 }
 
+/// Reads what a cut-off client still gets: its events, the resync frame if any, and how it
+/// ended (the close code, `None` when dropped without a close frame).
+async fn drain(ws: &mut Ws) -> (Vec<Value>, Option<Value>, Option<u16>) {
+    let mut events = Vec::new();
+    let mut resync = None;
+    loop {
+        match next_frame(ws).await {
+            Frame::Json(frame) if frame["type"] == "resync" => resync = Some(frame),
+            Frame::Json(frame) => {
+                assert!(resync.is_none(), "nothing after resync: {frame}");
+                events.push(frame);
+            }
+            Frame::Closed(code) => return (events, resync, code),
+            Frame::Gone => return (events, resync, None),
+        }
+    }
+}
+
+/// The events a cut-off client got are a gap-free prefix of the log; the last one's sequence.
+fn prefix(events: &[Value], final_head: u64) -> u64 {
+    let seen = sequences(events);
+    let last = seen.last().copied().unwrap_or(0);
+    assert_eq!(seen, (1..=last).collect::<Vec<_>>(), "in order, no gap");
+    assert!(
+        last < final_head,
+        "L7: cut off before the end ({last} of {final_head})"
+    );
+    last
+}
+
 e2e!(
-    l7_a_client_that_does_not_read_is_cut_off_while_others_keep_receiving,
+    l7_slow_clients_are_told_to_resync_or_closed_while_others_keep_receiving,
     |server: TestServer| async move {
-        server.app.hub().configure(RealtimeSettings {
-            client_buffer: 8,
-            write_timeout: Duration::from_secs(1),
-            ..RealtimeSettings::default()
-        });
         let (account, _) = me(&server, &server.owner).await;
         let inbox = web_inbox(&server, account, None).await;
         let someone = contact(&server, account).await;
         let address = tiny_buffer_listener(&server).await;
+        let tiny = RealtimeSettings {
+            feed_capacity: 16,
+            client_buffer: 4,
+            ..RealtimeSettings::default()
+        };
+        // A client that never reads: dropped once a write has waited a second.
+        server.app.hub().configure(RealtimeSettings {
+            write_timeout: Duration::from_secs(1),
+            ..tiny
+        });
+        let mut deaf = sluggish_client(address, &server.owner).await;
+        // A client that reads, very slowly: its writes may wait, it falls behind the feed.
+        server.app.hub().configure(RealtimeSettings {
+            write_timeout: Duration::from_secs(120),
+            ..tiny
+        });
         let mut slow = sluggish_client(address, &server.owner).await;
         let mut fast = connect(&server, AGENTS, &server.owner, 0).await;
 
-        // The fast client receives every event as it commits, whatever the slow one does.
-        let total = 400;
-        for i in 0..total {
+        // The fast client receives every event as it commits, whatever the slow ones do.
+        let mut slow_read = Vec::new();
+        for i in 0..200 {
             let message = inbound(&server, &inbox, someone, &format!("message {i}"))
                 .await
                 .message
@@ -671,43 +714,43 @@ e2e!(
                 frames.iter().all(|f| f["type"] == "event"),
                 "L7: the fast client is never told to resync: {frames:?}"
             );
+            if i % 20 == 19 {
+                slow_read.push(next_json(&mut slow).await);
+            }
         }
         let final_head = head(&server, account).await;
 
-        // The slow one got a gap-free prefix, then was told to resync or was disconnected.
-        let mut received = Vec::new();
-        let mut resync = None;
-        loop {
-            match next_frame(&mut slow).await {
-                Frame::Json(frame) if frame["type"] == "resync" => resync = Some(frame),
-                Frame::Json(frame) => received.push(frame),
-                Frame::Closed(code) => {
-                    assert!(resync.is_some(), "a close after resync only");
-                    assert_eq!(code, Some(1013), "try again later");
-                    break;
-                }
-                Frame::Gone => break,
-            }
-        }
-        assert_eq!(received.first().map(|f| &f["type"]), Some(&json!("ready")));
-        let seen = sequences(&received);
-        let last = seen.last().copied().unwrap_or(0);
-        assert_eq!(seen, (1..=last).collect::<Vec<_>>(), "in order, no gap");
-        assert!(
-            last < final_head,
-            "L7: the slow client was cut off before the end ({last} of {final_head})"
-        );
+        // The deaf client got a gap-free prefix, then was disconnected (or told to resync).
+        let (events, resync, code) = drain(&mut deaf).await;
+        let deaf_last = prefix(&events, final_head);
         if let Some(resync) = resync {
-            assert_eq!(resync["after"], last, "resync names the last event sent");
+            assert_eq!(
+                resync["after"], deaf_last,
+                "resync names the last event sent"
+            );
+            assert_eq!(code, Some(1013));
         }
 
-        // It resumes where it was cut off (L8).
-        let mut again = connect(&server, AGENTS, &server.owner, last).await;
-        let frames = until(&mut again, |f| f["sequence"] == final_head).await;
+        // The slow one was told to resync after the last event it was sent.
+        let (events, resync, code) = drain(&mut slow).await;
+        slow_read.extend(events);
+        let slow_last = prefix(&slow_read, final_head);
+        let resync = resync.expect("L7: the slow client is told to resync");
         assert_eq!(
-            sequences(&frames),
-            (last + 1..=final_head).collect::<Vec<_>>()
+            resync["after"], slow_last,
+            "resync names the last event sent"
         );
+        assert_eq!(code, Some(1013), "closed with try-again-later");
+
+        // Both resume where they were cut off (L8).
+        for last in [deaf_last, slow_last] {
+            let mut again = connect(&server, AGENTS, &server.owner, last).await;
+            let frames = until(&mut again, |f| f["sequence"] == final_head).await;
+            assert_eq!(
+                sequences(&frames),
+                (last + 1..=final_head).collect::<Vec<_>>()
+            );
+        }
     }
 );
 

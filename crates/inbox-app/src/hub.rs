@@ -3,7 +3,8 @@
 //! event log after the last sequence it saw, then follows the feed; it fills any gap from the log
 //! and drops what it already saw, so it gets every event once, in order (L8). A subscriber that
 //! falls more than the channel's capacity behind is told so (`Lagged`) and catches up from the
-//! log again, or its socket is told to resync (L7): the hub never buffers without bound.
+//! log again, or its socket is told to resync (L7): the hub never buffers without bound, and a
+//! slow subscriber costs the others nothing (the channel overwrites what it did not take).
 //!
 //! Ephemeral signals (typing and read indicators, W6) are not events of the log: they go through
 //! a second bounded broadcast channel per account, are never stored, and a subscriber that lags
@@ -21,7 +22,8 @@ use tokio::sync::broadcast;
 
 use crate::realtime::Signal;
 
-/// How many events a feed holds for slow subscribers before they must catch up from the log.
+/// How many events a feed holds by default for slow subscribers before they must catch up from
+/// the log or resync.
 pub const FEED_CAPACITY: usize = 1024;
 
 /// How many typing and read signals a feed holds; a subscriber further behind misses some.
@@ -34,8 +36,11 @@ const OWNERS_CAPACITY: usize = 65_536;
 /// The tunable limits of realtime connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RealtimeSettings {
-    /// L7: how many frames one connection may have waiting to be written; a connection that
-    /// falls further behind is told to resync and closed.
+    /// L7: how many events an account's feed holds; a connection that falls further behind the
+    /// live events is told to resync. Applies to feeds created from now on.
+    pub feed_capacity: usize,
+    /// How many frames one connection may have waiting to be written; while it is full the
+    /// connection stops taking events (and, live, falls behind the feed).
     pub client_buffer: usize,
     /// A3: how long a new socket has to send its `auth` frame.
     pub auth_timeout: Duration,
@@ -53,7 +58,8 @@ pub struct RealtimeSettings {
 impl Default for RealtimeSettings {
     fn default() -> Self {
         Self {
-            client_buffer: 256,
+            feed_capacity: FEED_CAPACITY,
+            client_buffer: 64,
             auth_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
             reauth_interval: Duration::from_secs(60),
@@ -70,9 +76,9 @@ struct Feeds {
 }
 
 impl Feeds {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Self {
-            events: broadcast::channel(FEED_CAPACITY).0,
+            events: broadcast::channel(capacity.max(1)).0,
             signals: broadcast::channel(SIGNAL_CAPACITY).0,
         }
     }
@@ -145,9 +151,10 @@ impl Hub {
     }
 
     fn with_feeds<T>(&self, account: AccountId, f: impl FnOnce(&Feeds) -> T) -> T {
+        let capacity = self.settings().feed_capacity;
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
         feeds.retain(|_, feed| feed.in_use());
-        f(feeds.entry(account).or_insert_with(Feeds::new))
+        f(feeds.entry(account).or_insert_with(|| Feeds::new(capacity)))
     }
 
     /// Remembers who a conversation belongs to, from its `started` event.

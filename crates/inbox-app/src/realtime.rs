@@ -94,6 +94,11 @@ pub enum Delivery {
     Event(Arc<StoredEvent>),
     /// A typing or read indicator.
     Signal(Arc<Signal>),
+    /// L7: while following the live feed, the caller fell more than the feed holds behind (it
+    /// did not take events as fast as they came). Calling `next` again catches up from the log;
+    /// a socket tells its client to resync instead. A lag while catching up from the log is not
+    /// reported: the subscription reads the log again.
+    Lagged,
 }
 
 /// Whose stream it is.
@@ -136,6 +141,9 @@ pub struct Subscription {
     last: u64,
     /// Whether the log may hold events after `last` that the feed will not bring.
     behind: bool,
+    /// Whether events came from the feed since the last read of the log (a lag then means the
+    /// caller is slower than the live events, L7).
+    live: bool,
     backlog: VecDeque<Arc<StoredEvent>>,
     pending_signal: Option<Arc<Signal>>,
     feed: broadcast::Receiver<Arc<StoredEvent>>,
@@ -194,6 +202,7 @@ impl App {
             audience,
             last: after,
             behind: true,
+            live: false,
             backlog: VecDeque::new(),
             pending_signal: None,
             feed,
@@ -213,7 +222,8 @@ impl Subscription {
     }
 
     /// The next event or signal for this caller. Events come in sequence order, each once, none
-    /// missing among those the caller may see.
+    /// missing among those the caller may see; [`Delivery::Lagged`] when the caller fell behind
+    /// the live events.
     ///
     /// # Errors
     /// Storage failures while reading the log or a conversation.
@@ -256,17 +266,24 @@ impl Subscription {
                 if page.len() < CATCH_UP_PAGE as usize {
                     self.behind = false;
                 }
+                self.live = false;
                 self.backlog.extend(page.into_iter().map(Arc::new));
                 continue;
             }
             tokio::select! {
                 received = self.feed.recv() => match received {
                     Ok(event) => {
+                        self.live = true;
                         if event.sequence > self.last {
                             self.backlog.push_back(event);
                         }
                     }
-                    Err(RecvError::Lagged(_)) => self.behind = true,
+                    Err(RecvError::Lagged(_)) => {
+                        self.behind = true;
+                        if std::mem::take(&mut self.live) {
+                            return Ok(Delivery::Lagged);
+                        }
+                    }
                     Err(RecvError::Closed) => {
                         return Err(AppError::Internal("the realtime feed closed".into()));
                     }

@@ -1,13 +1,17 @@
 #![doc = include_str!("realtime.md")]
 //!
 //! **How a connection runs.** The handler upgrades and waits for the `auth` frame; then a pump
-//! task pulls the caller's [`Subscription`] (log catch-up, then the hub's feed) and pushes
-//! frames into the connection's bounded buffer without ever waiting: a full buffer ends the pump
-//! and the socket is told to resync (L7), so a slow client costs no database work and no memory
-//! beyond its buffer, and never holds back the feed of others. The socket task writes the
-//! buffered frames, each within the write timeout, reads the client's frames (typing and read
-//! go to the pump, which checks them against the same visibility), and checks the token again
-//! from time to time (S9). Limits come from [`inbox_app::hub::RealtimeSettings`].
+//! task pulls the caller's [`Subscription`] (log catch-up, then the hub's feed) into the
+//! connection's bounded send buffer, waiting while it is full: catching up from the log is
+//! paced by the client. While the client is live, waiting means it stops taking events from the
+//! account's feed, a bounded broadcast channel that overwrites for it and never waits for it;
+//! once more than the feed holds went by, the subscription reports [`Delivery::Lagged`], the
+//! queued frames are dropped and the client is told to resync (L7). So a slow client costs no
+//! memory beyond its buffer and never holds back anyone else. The socket task writes the
+//! buffered frames, each within the write timeout (a client that stopped reading is dropped),
+//! reads the client's frames (typing and read go to the pump, which checks them against the
+//! same visibility), and checks the token again from time to time (S9). Limits come from
+//! [`inbox_app::hub::RealtimeSettings`].
 
 use std::time::Duration;
 
@@ -141,8 +145,8 @@ struct Out {
 /// Why the pump stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum End {
-    /// L7: the client's buffer was full.
-    Overflow,
+    /// L7: the client fell behind the live events.
+    Behind,
     /// The log could not be read.
     Failed,
 }
@@ -390,7 +394,7 @@ impl Session {
 
     async fn finish(self, mut socket: WebSocket, end: End) {
         match end {
-            End::Overflow => {
+            End::Behind => {
                 let resync = json!({"type": "resync", "after": self.last_sent}).to_string();
                 if write(&mut socket, resync, self.settings.write_timeout).await {
                     close(
@@ -423,7 +427,7 @@ enum Pumped {
 }
 
 /// Pulls the subscription and runs the client's typing and read frames; pushes frames into the
-/// connection's buffer without waiting (L7).
+/// connection's buffer, waiting while it is full (see the module doc, L7).
 async fn pump(
     mut subscription: Subscription,
     endpoint: Endpoint,
@@ -437,6 +441,7 @@ async fn pump(
             command = commands.recv() => Err(command),
         };
         let pumped = match next {
+            Ok(Ok(Delivery::Lagged)) => Pumped::Stop(Some(End::Behind)),
             Ok(Ok(delivery)) => Pumped::Frame(frame_of(&delivery, endpoint)),
             Ok(Err(error)) => {
                 tracing::warn!(error = %error, "realtime stream failed");
@@ -455,13 +460,8 @@ async fn pump(
                 return;
             }
         };
-        match out.try_send(frame) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                let _ = end.send(End::Overflow);
-                return;
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        if out.send(frame).await.is_err() {
+            return;
         }
     }
 }
@@ -520,6 +520,10 @@ fn frame_of(delivery: &Delivery, endpoint: Endpoint) -> Out {
         }
         Delivery::Signal(signal) => Out {
             text: serde_json::to_string(signal.as_ref()).unwrap_or_default(),
+            sequence: None,
+        },
+        Delivery::Lagged => Out {
+            text: json!({"type": "resync"}).to_string(),
             sequence: None,
         },
     }
