@@ -881,6 +881,21 @@ e2e!(
         let (status, body) = server.get(AGENTS, None).await;
         assert!(status.is_client_error(), "{status}");
         assert_eq!(body["code"], "bad_request", "{body}");
+
+        // The protocol is in the OpenAPI description of both paths.
+        let (status, doc) = server.get("/api/v1/openapi.json", None).await;
+        assert_eq!(status, StatusCode::OK);
+        for path in [AGENTS, WIDGET] {
+            let description = doc["paths"][path]["get"]["description"]
+                .as_str()
+                .unwrap_or_default();
+            for needle in [r#""type": "auth""#, "resync", "1008", "after"] {
+                assert!(
+                    description.contains(needle),
+                    "{path}: {needle} in {description}"
+                );
+            }
+        }
     }
 );
 

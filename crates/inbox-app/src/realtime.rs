@@ -507,3 +507,76 @@ fn names_agent(event: &DomainEvent, me: AgentId) -> bool {
         | ConversationEventKind::HandedBack { .. } => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use conversation_core::conversation::{ConversationEvent, ReplyKind};
+    use conversation_core::ids::{MessageId, QueueId};
+
+    use super::*;
+
+    const ME: AgentId = AgentId::from_u128(1);
+    const OTHER: AgentId = AgentId::from_u128(2);
+
+    fn event(kind: ConversationEventKind) -> DomainEvent {
+        DomainEvent::Conversation(ConversationEvent {
+            conversation: ConversationId::from_u128(9),
+            at: Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap(),
+            actor: Actor::System,
+            kind,
+        })
+    }
+
+    #[test]
+    fn a2_events_about_an_agent_reach_them_even_when_the_conversation_left_their_sight() {
+        assert!(names_agent(
+            &event(ConversationEventKind::OfferTimedOut { agent: ME }),
+            ME
+        ));
+        assert!(!names_agent(
+            &event(ConversationEventKind::OfferTimedOut { agent: OTHER }),
+            ME
+        ));
+        assert!(names_agent(
+            &event(ConversationEventKind::Queued {
+                queue: Some(QueueId::from_u128(3)),
+                released: Some(ME),
+            }),
+            ME
+        ));
+        assert!(names_agent(
+            &event(ConversationEventKind::Interrupted {
+                cause: conversation_core::conversation::InterruptCause::InboxDeleted,
+                alerted: vec![OTHER, ME],
+            }),
+            ME
+        ));
+        assert!(!names_agent(
+            &event(ConversationEventKind::ReplySent {
+                message: MessageId::from_u128(4),
+                kind: ReplyKind::FreeForm,
+                dialog: None,
+            }),
+            ME
+        ));
+    }
+
+    #[test]
+    fn a2_visibility_is_computed_again_on_assignment_and_status_events_only() {
+        assert!(changes_access(&event(ConversationEventKind::Assigned {
+            agent: OTHER,
+            released: None,
+        })));
+        assert!(changes_access(&event(ConversationEventKind::Resolved {
+            wrap_up: None,
+            released: None,
+        })));
+        assert!(!changes_access(&event(
+            ConversationEventKind::InboundReceived {
+                message: MessageId::from_u128(4),
+                dialog: None,
+            }
+        )));
+    }
+}
