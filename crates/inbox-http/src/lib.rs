@@ -51,12 +51,12 @@ impl Modify for BearerAuth {
 }
 
 /// The routes and their OpenAPI document, before the state is given.
-#[must_use]
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::dialogs::router())
         .split_for_parts()
 }
 
