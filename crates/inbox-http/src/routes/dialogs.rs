@@ -413,3 +413,27 @@ async fn satisfaction(
         thank_you: answered.thank_you,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_openapi_document_lists_every_dialog_route_next_to_the_conversation_actions() {
+        let (_router, doc) = crate::api();
+        for (path, methods) in [
+            ("/api/v1/conversations/{id}/dialogs", 2),
+            ("/api/v1/dialogs/{id}", 2),
+            ("/api/v1/dialogs/{id}/messages", 1),
+            ("/api/v1/dialogs/{id}/pause", 1),
+            ("/api/v1/dialogs/{id}/resume", 1),
+            ("/api/v1/dialogs/{id}/complete", 1),
+            ("/api/v1/widget/dialogs/{id}/satisfaction", 1),
+        ] {
+            let item = doc.paths.paths.get(path).unwrap_or_else(|| panic!("{path}"));
+            let count = [&item.get, &item.post, &item.patch]
+                .iter()
+                .filter(|operation| operation.is_some())
+                .count();
+            assert_eq!(count, methods, "{path}");
+        }
+    }
+}
