@@ -12,4 +12,6 @@ mod auth;
 mod commit;
 mod concurrency;
 mod directory;
+mod lists;
+mod readers;
 mod work;
