@@ -428,7 +428,11 @@ mod tests {
             ("/api/v1/dialogs/{id}/complete", 1),
             ("/api/v1/widget/dialogs/{id}/satisfaction", 1),
         ] {
-            let item = doc.paths.paths.get(path).unwrap_or_else(|| panic!("{path}"));
+            let item = doc
+                .paths
+                .paths
+                .get(path)
+                .unwrap_or_else(|| panic!("{path}"));
             let count = [&item.get, &item.post, &item.patch]
                 .iter()
                 .filter(|operation| operation.is_some())
