@@ -53,6 +53,21 @@ async fn setting(server: &TestServer, account: AccountId, kind: SettingKind, nam
     entry.id
 }
 
+/// D1: the account's request type of this name: the one a new account starts with, or a new
+/// one where the account does not have it.
+async fn request_type(server: &TestServer, account: AccountId, name: &str) -> Uuid {
+    let types = server
+        .app
+        .store()
+        .settings(account, SettingKind::RequestType)
+        .await
+        .unwrap();
+    match types.iter().find(|t| t.name == name && t.is_live()) {
+        Some(existing) => existing.id,
+        None => setting(server, account, SettingKind::RequestType, name).await,
+    }
+}
+
 async fn inbox(server: &TestServer, account: AccountId, name: &str) -> Inbox {
     let inbox = Inbox {
         id: InboxId::from_uuid(Uuid::new_v4()),
@@ -119,8 +134,8 @@ async fn caller_of(server: &TestServer, token: &str) -> (AccountId, AgentId) {
 
 async fn world(server: &TestServer) -> World {
     let (account, owner) = caller_of(server, &server.owner).await;
-    let support = setting(server, account, SettingKind::RequestType, "Support").await;
-    let refund = setting(server, account, SettingKind::RequestType, "Refund").await;
+    let support = request_type(server, account, "Support").await;
+    let refund = request_type(server, account, "Refund").await;
     let reason = setting(server, account, SettingKind::Reason, "Missing feature").await;
     let mut archived = SettingEntry::new(Uuid::new_v4(), "Old reason").unwrap();
     archived.archived_at = Some(server.app.now());
