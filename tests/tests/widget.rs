@@ -533,28 +533,84 @@ e2e!(
     }
 );
 
+/// POSTs a 2 MB body over a raw connection and returns the status the server answers. With
+/// `chunked` the body is streamed without a length; otherwise only the headers are sent, with
+/// `Content-Length: 2 MB`: the answer must come before any of the body is read. (A client
+/// library may report the early answer as a broken pipe; a raw socket sees what the server
+/// says.)
+async fn post_two_megabytes(
+    server: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    chunked: bool,
+) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    const SIZE: usize = 2 * 1024 * 1024;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let length = if chunked {
+        "Transfer-Encoding: chunked\r\n".to_owned()
+    } else {
+        format!("Content-Length: {SIZE}\r\n")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         {auth}{length}Connection: close\r\n\r\n"
+    );
+    tokio::task::spawn_blocking(move || {
+        let stream = std::net::TcpStream::connect(&address).expect("connects");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        writer.write_all(head.as_bytes()).expect("headers sent");
+        let streaming = chunked.then(|| {
+            std::thread::spawn(move || {
+                // The server may stop reading at its limit: write errors end the stream.
+                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+                for _ in 0..SIZE / (64 * 1024) {
+                    if writer.write_all(chunk.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+                let _ = writer.write_all(b"0\r\n\r\n");
+            })
+        });
+        let mut status_line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut status_line)
+            .expect("an answer");
+        if let Some(streaming) = streaming {
+            let _ = streaming.join();
+        }
+        status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    })
+    .await
+    .unwrap()
+}
+
 e2e!(s8_huge_bodies_answer_413, |server: TestServer| async move {
     let account = account(&server).await;
     let inbox = web_inbox(&server, account, Some(4)).await;
     let (token, _) = visitor(&server, inbox, "Ada").await;
-    let huge = "x".repeat(2 * 1024 * 1024);
-    let (status, _) = server
-        .post(
-            &format!("/api/v1/widget/inboxes/{inbox}/sessions"),
-            None,
-            &json!({ "challenge": huge, "solution": "0" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    let (status, _) = server
-        .post(
-            "/api/v1/widget/messages",
-            Some(&token),
-            &json!({ "body": huge }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    // A long but sane message is still refused by its own rule, not by the body limit.
+    let sessions = format!("/api/v1/widget/inboxes/{inbox}/sessions");
+    for chunked in [false, true] {
+        assert_eq!(
+            post_two_megabytes(&server, &sessions, None, chunked).await,
+            413,
+            "sessions, chunked: {chunked}"
+        );
+        assert_eq!(
+            post_two_megabytes(&server, "/api/v1/widget/messages", Some(&token), chunked).await,
+            413,
+            "messages, chunked: {chunked}"
+        );
+    }
+    // A long but sane message is refused by its own rule, not by the body limit.
     let (status, body) = server
         .post(
             "/api/v1/widget/messages",
@@ -564,6 +620,8 @@ e2e!(s8_huge_bodies_answer_413, |server: TestServer| async move {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "message_too_long");
+    // The server goes on serving the visitor.
+    say(&server, &token, "still here").await;
 });
 
 e2e!(

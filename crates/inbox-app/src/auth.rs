@@ -240,6 +240,17 @@ impl App {
         self.store
             .set_password_hash(account, owner.id, &hash)
             .await?;
+        // D1: every account starts with the request types Support and Refund.
+        for name in ["Support", "Refund"] {
+            let entry = conversation_core::entities::SettingEntry::new(self.new_id(), name)?;
+            self.store
+                .save_setting(
+                    account,
+                    conversation_core::ports::SettingKind::RequestType,
+                    &entry,
+                )
+                .await?;
+        }
         Ok(Some(Bootstrapped {
             account,
             email,

@@ -56,6 +56,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::dialogs::router())
+        .merge(routes::realtime::router())
         .merge(routes::widget::router())
         .split_for_parts()
 }
