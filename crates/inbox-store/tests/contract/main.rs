@@ -12,4 +12,5 @@ mod auth;
 mod commit;
 mod concurrency;
 mod directory;
+mod directory_readers;
 mod work;
