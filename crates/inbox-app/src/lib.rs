@@ -14,6 +14,7 @@ mod app;
 mod auth;
 mod caller;
 mod conversations;
+pub mod directory;
 mod error;
 pub mod hub;
 mod inbound;

@@ -3,4 +3,5 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod directory;
 pub mod health;
