@@ -195,6 +195,99 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// The owner's account.
+    ///
+    /// # Panics
+    /// When the owner's token no longer works.
+    pub async fn account(&self) -> conversation_core::ids::AccountId {
+        self.app
+            .authenticate(&self.owner)
+            .await
+            .expect("owner token")
+            .account()
+    }
+
+    /// A new inbox of the owner's account on this channel, routing to `queue`.
+    ///
+    /// # Panics
+    /// When the store refuses it.
+    pub async fn inbox(
+        &self,
+        channel: conversation_core::channel::ChannelKind,
+        queue: Option<conversation_core::ids::QueueId>,
+    ) -> conversation_core::entities::Inbox {
+        let inbox = conversation_core::entities::Inbox {
+            id: conversation_core::ids::InboxId::from_uuid(uuid::Uuid::new_v4()),
+            account: self.account().await,
+            name: "Test inbox".into(),
+            channel,
+            queue,
+            settings: conversation_core::entities::InboxSettings::default(),
+        };
+        self.app
+            .store()
+            .save_inbox(&inbox)
+            .await
+            .expect("inbox saved");
+        inbox
+    }
+
+    /// A new contact of the owner's account.
+    ///
+    /// # Panics
+    /// When the store refuses it.
+    pub async fn contact(&self) -> conversation_core::ids::ContactId {
+        let contact = conversation_core::entities::Contact {
+            id: conversation_core::ids::ContactId::from_uuid(uuid::Uuid::new_v4()),
+            account: self.account().await,
+            name: Some("Test contact".into()),
+            email: None,
+            phone: None,
+            location: None,
+            notes: String::new(),
+            attributes: std::collections::BTreeMap::new(),
+            responsible_agent: None,
+            identities: Vec::new(),
+            merged_into: None,
+            created_at: self.app.now(),
+        };
+        self.app
+            .store()
+            .save_contact(&contact)
+            .await
+            .expect("contact saved");
+        contact.id
+    }
+
+    /// The contact writes `text` on the inbox (as a channel would deliver it).
+    ///
+    /// # Panics
+    /// When the message is not stored.
+    pub async fn inbound(
+        &self,
+        inbox: &conversation_core::entities::Inbox,
+        contact: conversation_core::ids::ContactId,
+        text: &str,
+        external_id: Option<&str>,
+    ) -> inbox_app::Received {
+        self.app
+            .receive_inbound(
+                inbox,
+                contact,
+                inbox_app::Inbound {
+                    kind: conversation_core::message::MessageKind::Text,
+                    body: text.into(),
+                    attachment: None,
+                    external_id: external_id.map(str::to_owned),
+                    client_id: None,
+                },
+            )
+            .await
+            .expect("inbound stored")
+    }
+}
+
 /// Defines an end-to-end test run on both backends: `e2e!(name, |server| async move { ... })`.
 #[macro_export]
 macro_rules! e2e {

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use conversation_core::DomainError;
-use conversation_core::conversation::Conversation;
+use conversation_core::conversation::{Conversation, ConversationState};
 use conversation_core::dialog::Dialog;
 use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, MessageId};
 use conversation_core::message::{Message, MessageDeleted};
@@ -249,7 +249,10 @@ async fn write_conversation(
         }
     };
     match result {
-        Ok(1) => Ok(next_version(expected)),
+        Ok(1) => {
+            write_alerts(tx, account, c, expected).await?;
+            Ok(next_version(expected))
+        }
         Ok(_) => Err(conflict("the conversation")),
         Err(e) => Err(match violation(&e) {
             Some(Violation::LiveConversation) => {
@@ -259,6 +262,47 @@ async fn write_conversation(
             _ => store_error(e).into(),
         }),
     }
+}
+
+/// C7, A2: the agents an interrupted conversation alerted, as rows of `conversation_alerts`
+/// that the lists find by index. Rewritten while the conversation is interrupted, removed when
+/// it is closed (ending is all an interrupted conversation allows); nothing is written for any
+/// other change. Lists also require `conversations.interrupted`, so no left-over row can show a
+/// conversation to anyone.
+async fn write_alerts(
+    tx: &mut Tx,
+    account: AccountId,
+    c: &Conversation,
+    expected: ExpectedVersion,
+) -> Result<(), Stop> {
+    let alerted = match &c.state {
+        ConversationState::Interrupted { agents, .. } => agents,
+        _ if c.is_closed() && expected != ExpectedVersion::New => {
+            tx.execute(
+                "DELETE FROM conversation_alerts WHERE conversation_id = $1",
+                &args![c.id],
+            )
+            .await
+            .store()?;
+            return Ok(());
+        }
+        _ => return Ok(()),
+    };
+    tx.execute(
+        "DELETE FROM conversation_alerts WHERE conversation_id = $1",
+        &args![c.id],
+    )
+    .await
+    .store()?;
+    for agent in alerted {
+        tx.execute(
+            "INSERT INTO conversation_alerts (conversation_id, agent_id, account_id) VALUES ($1, $2, $3)",
+            &args![c.id, *agent, account],
+        )
+        .await
+        .store()?;
+    }
+    Ok(())
 }
 
 async fn write_dialog(

@@ -13,4 +13,6 @@ mod commit;
 mod concurrency;
 mod directory;
 mod directory_readers;
+mod lists;
+mod readers;
 mod work;
