@@ -11,8 +11,7 @@ use conversation_core::entities::{ChannelIdentity, Contact, Task, TaskSource};
 use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, TaskId};
 use conversation_core::message::MessageKind;
 use conversation_core::ports::{
-    AggregateChange, AggregateState, Commit, CommitStore, DirectoryStore, ExpectedVersion,
-    OutboxKind, OutboxStore,
+    AggregateChange, AggregateState, Commit, ExpectedVersion, OutboxKind,
 };
 use conversation_core::presence::PresenceCommand;
 use inbox_app::Inbound;
@@ -32,7 +31,9 @@ fn with(mut a: Value, b: Value) -> Value {
 }
 
 fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or_else(|| panic!("a string: {value}"))
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("a string: {value}"))
 }
 
 /// The account of the signed-in caller.
@@ -212,7 +213,10 @@ e2e!(
                 &json!({"name": "Ann again", "email": ann["email"], "password": AGENT_PASSWORD}),
             )
             .await;
-        assert_eq!((status, text(&body["code"])), (StatusCode::CONFLICT, "conflict"));
+        assert_eq!(
+            (status, text(&body["code"])),
+            (StatusCode::CONFLICT, "conflict")
+        );
         let (status, body) = server
             .post(
                 "/api/v1/agents",
@@ -238,7 +242,10 @@ e2e!(
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{me}");
-        assert_eq!((&me["availability"], &me["green"]), (&json!("available"), &json!(true)));
+        assert_eq!(
+            (&me["availability"], &me["green"]),
+            (&json!("available"), &json!(true))
+        );
         // Asking again changes nothing.
         let (status, me) = server
             .put(
@@ -247,7 +254,10 @@ e2e!(
                 &json!({"availability": "available"}),
             )
             .await;
-        assert_eq!((status, &me["availability"]), (StatusCode::OK, &json!("available")));
+        assert_eq!(
+            (status, &me["availability"]),
+            (StatusCode::OK, &json!("available"))
+        );
 
         // An admin sets it for them.
         let (status, set) = server
@@ -258,7 +268,10 @@ e2e!(
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{set}");
-        assert_eq!((&set["availability"], &set["green"]), (&json!("busy"), &json!(false)));
+        assert_eq!(
+            (&set["availability"], &set["green"]),
+            (&json!("busy"), &json!(false))
+        );
         let (_, listed) = server.get("/api/v1/agents", Some(&owner)).await;
         let shown = listed
             .as_array()
@@ -279,7 +292,10 @@ e2e!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(presence.version, 2, "offline -> available -> busy; asking again is no change");
+        assert_eq!(
+            presence.version, 2,
+            "offline -> available -> busy; asking again is no change"
+        );
     }
 );
 
@@ -321,8 +337,13 @@ e2e!(
             events: events.into_iter().map(DomainEvent::Presence).collect(),
         });
         store.commit(commit).await.unwrap();
-        let (_, me) = server.get(&format!("/api/v1/agents/{agent}"), Some(&token)).await;
-        assert_eq!((&me["availability"], &me["green"]), (&json!("rona"), &json!(false)));
+        let (_, me) = server
+            .get(&format!("/api/v1/agents/{agent}"), Some(&token))
+            .await;
+        assert_eq!(
+            (&me["availability"], &me["green"]),
+            (&json!("rona"), &json!(false))
+        );
 
         // Neither the agent nor an admin takes her out of rona but to available.
         for (path, who) in [
@@ -356,7 +377,10 @@ e2e!(
                 &json!({"availability": "available"}),
             )
             .await;
-        assert_eq!((status, &me["availability"]), (StatusCode::OK, &json!("available")));
+        assert_eq!(
+            (status, &me["availability"]),
+            (StatusCode::OK, &json!("available"))
+        );
     }
 );
 
@@ -368,7 +392,12 @@ e2e!(
         let (bob, _) = new_agent(&server, &owner, json!({})).await;
         let (_, admin) = new_agent(&server, &owner, json!({"role": "admin"})).await;
         let queue = new_queue(&server, &owner, json!({"name": "Support"})).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
         let queue_path = format!("/api/v1/queues/{}", text(&queue["id"]));
         let inbox_path = format!("/api/v1/inboxes/{}", text(&inbox["id"]));
         let bob_path = format!("/api/v1/agents/{}", text(&bob["id"]));
@@ -381,7 +410,9 @@ e2e!(
                     &json!({"name": "Z", "email": "z@example.test", "password": AGENT_PASSWORD}),
                 )
                 .await,
-            server.patch(&bob_path, Some(&agent), &json!({"capacity": 9})).await,
+            server
+                .patch(&bob_path, Some(&agent), &json!({"capacity": 9}))
+                .await,
             server
                 .put(
                     &format!("{bob_path}/availability"),
@@ -389,8 +420,12 @@ e2e!(
                     &json!({"availability": "available"}),
                 )
                 .await,
-            server.post("/api/v1/queues", Some(&agent), &json!({"name": "Q"})).await,
-            server.patch(&queue_path, Some(&agent), &json!({"name": "Q2"})).await,
+            server
+                .post("/api/v1/queues", Some(&agent), &json!({"name": "Q"}))
+                .await,
+            server
+                .patch(&queue_path, Some(&agent), &json!({"name": "Q2"}))
+                .await,
             server.delete(&queue_path, Some(&agent)).await,
             server
                 .post(
@@ -399,7 +434,9 @@ e2e!(
                     &json!({"name": "I", "channel": "email"}),
                 )
                 .await,
-            server.patch(&inbox_path, Some(&agent), &json!({"name": "I2"})).await,
+            server
+                .patch(&inbox_path, Some(&agent), &json!({"name": "I2"}))
+                .await,
             server.delete(&inbox_path, Some(&agent)).await,
         ];
         for (status, body) in forbidden {
@@ -413,19 +450,34 @@ e2e!(
         let (_, still) = server.get(&queue_path, Some(&agent)).await;
         assert_eq!(still["name"], "Support");
         let (_, still) = server.get(&bob_path, Some(&agent)).await;
-        assert_eq!((&still["capacity"], &still["availability"]), (&json!(5), &json!("offline")));
+        assert_eq!(
+            (&still["capacity"], &still["availability"]),
+            (&json!(5), &json!("offline"))
+        );
 
         // Reads are for every agent; admins manage.
-        assert_eq!(server.get("/api/v1/queues", Some(&agent)).await.0, StatusCode::OK);
-        assert_eq!(server.get("/api/v1/inboxes", Some(&agent)).await.0, StatusCode::OK);
-        let (status, _) = server.patch(&bob_path, Some(&admin), &json!({"capacity": 9})).await;
+        assert_eq!(
+            server.get("/api/v1/queues", Some(&agent)).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            server.get("/api/v1/inboxes", Some(&agent)).await.0,
+            StatusCode::OK
+        );
+        let (status, _) = server
+            .patch(&bob_path, Some(&admin), &json!({"capacity": 9}))
+            .await;
         assert_eq!(status, StatusCode::OK);
-        let (status, _) = server.patch(&queue_path, Some(&admin), &json!({"name": "Q2"})).await;
+        let (status, _) = server
+            .patch(&queue_path, Some(&admin), &json!({"name": "Q2"}))
+            .await;
         assert_eq!(status, StatusCode::OK);
         // An admin does not change the owner's profile; nobody makes a second owner.
         let (_, me) = server.get("/api/v1/me", Some(&owner)).await;
         let owner_path = format!("/api/v1/agents/{}", text(&me["id"]));
-        let (status, _) = server.patch(&owner_path, Some(&admin), &json!({"name": "Boss"})).await;
+        let (status, _) = server
+            .patch(&owner_path, Some(&admin), &json!({"name": "Boss"}))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = server
             .patch(
@@ -480,10 +532,7 @@ e2e!(
         let (_, list) = server.get("/api/v1/queues", Some(&owner)).await;
         assert_eq!(list.as_array().unwrap().len(), 2);
 
-        for bad in [
-            json!({"offer_timeout_secs": 0}),
-            json!({"name": "  "}),
-        ] {
+        for bad in [json!({"offer_timeout_secs": 0}), json!({"name": "  "})] {
             let (status, body) = server.patch(&path, Some(&owner), &bad).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         }
@@ -498,9 +547,18 @@ e2e!(
         assert_eq!(status, StatusCode::NOT_FOUND);
 
         let (status, deleted) = server.delete(&path, Some(&owner)).await;
-        assert_eq!((status, &deleted["interrupted"]), (StatusCode::OK, &json!(0)));
-        assert_eq!(server.get(&path, Some(&owner)).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(server.delete(&path, Some(&owner)).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            (status, &deleted["interrupted"]),
+            (StatusCode::OK, &json!(0))
+        );
+        assert_eq!(
+            server.get(&path, Some(&owner)).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            server.delete(&path, Some(&owner)).await.0,
+            StatusCode::NOT_FOUND
+        );
     }
 );
 
@@ -510,7 +568,12 @@ e2e!(
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
         let (ann, ann_token) = new_agent(&server, &owner, json!({"name": "Ann"})).await;
-        let queue = new_queue(&server, &owner, json!({"name": "Support", "members": [ann["id"]]})).await;
+        let queue = new_queue(
+            &server,
+            &owner,
+            json!({"name": "Support", "members": [ann["id"]]}),
+        )
+        .await;
         let inbox = new_inbox(
             &server,
             &owner,
@@ -520,24 +583,39 @@ e2e!(
         let (_, waiting) = contact_writes(&server, account, &inbox).await;
         let (_, claimed) = contact_writes(&server, account, &inbox).await;
         let (status, body) = server
-            .post(&format!("/api/v1/conversations/{claimed}/claim"), Some(&ann_token), &json!({}))
+            .post(
+                &format!("/api/v1/conversations/{claimed}/claim"),
+                Some(&ann_token),
+                &json!({}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
 
         let (status, deleted) = server
-            .delete(&format!("/api/v1/queues/{}", text(&queue["id"])), Some(&owner))
+            .delete(
+                &format!("/api/v1/queues/{}", text(&queue["id"])),
+                Some(&owner),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{deleted}");
         assert_eq!(deleted["interrupted"], 2);
 
         for id in [waiting, claimed] {
-            let (status, c) = server.get(&format!("/api/v1/conversations/{id}"), Some(&owner)).await;
+            let (status, c) = server
+                .get(&format!("/api/v1/conversations/{id}"), Some(&owner))
+                .await;
             assert_eq!(status, StatusCode::OK, "{c}");
-            assert_eq!((&c["status"], &c["interrupted"]), (&json!("open"), &json!(true)));
+            assert_eq!(
+                (&c["status"], &c["interrupted"]),
+                (&json!("open"), &json!(true))
+            );
         }
         // The agent on it got an alert in the timeline; sending is refused.
         let (_, timeline) = server
-            .get(&format!("/api/v1/conversations/{claimed}/timeline"), Some(&ann_token))
+            .get(
+                &format!("/api/v1/conversations/{claimed}/timeline"),
+                Some(&ann_token),
+            )
             .await;
         let alert = timeline
             .as_array()
@@ -562,11 +640,22 @@ e2e!(
         );
         // The only action left: end it with a wrap-up reason.
         let (status, body) = server
-            .post(&format!("/api/v1/conversations/{claimed}/resolve"), Some(&ann_token), &json!({}))
+            .post(
+                &format!("/api/v1/conversations/{claimed}/resolve"),
+                Some(&ann_token),
+                &json!({}),
+            )
             .await;
-        assert_eq!((status, text(&body["code"])), (StatusCode::UNPROCESSABLE_ENTITY, "wrap_up_required"));
+        assert_eq!(
+            (status, text(&body["code"])),
+            (StatusCode::UNPROCESSABLE_ENTITY, "wrap_up_required")
+        );
         let (_, reason) = server
-            .post("/api/v1/settings/wrap-up-reasons", Some(&owner), &json!({"name": "Queue closed"}))
+            .post(
+                "/api/v1/settings/wrap-up-reasons",
+                Some(&owner),
+                &json!({"name": "Queue closed"}),
+            )
             .await;
         let (status, body) = server
             .post(
@@ -575,10 +664,17 @@ e2e!(
                 &json!({"wrap_up": reason["id"]}),
             )
             .await;
-        assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("resolved")), "{body}");
+        assert_eq!(
+            (status, &body["status"]),
+            (StatusCode::OK, &json!("resolved")),
+            "{body}"
+        );
         // Inboxes that routed to the queue route nowhere now.
         let (_, inbox) = server
-            .get(&format!("/api/v1/inboxes/{}", text(&inbox["id"])), Some(&owner))
+            .get(
+                &format!("/api/v1/inboxes/{}", text(&inbox["id"])),
+                Some(&owner),
+            )
             .await;
         assert_eq!(inbox["queue"], Value::Null);
     }
@@ -589,32 +685,63 @@ e2e!(
     |server: TestServer| async move {
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "WhatsApp", "channel": "whatsapp"})).await;
-        let other = new_inbox(&server, &owner, json!({"name": "Email", "channel": "email"})).await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "WhatsApp", "channel": "whatsapp"}),
+        )
+        .await;
+        let other = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Email", "channel": "email"}),
+        )
+        .await;
         let (_, live) = contact_writes(&server, account, &inbox).await;
         let (_, elsewhere) = contact_writes(&server, account, &other).await;
         let path = format!("/api/v1/inboxes/{}", text(&inbox["id"]));
 
         let (status, deleted) = server.delete(&path, Some(&owner)).await;
-        assert_eq!((status, &deleted["interrupted"]), (StatusCode::OK, &json!(1)), "{deleted}");
+        assert_eq!(
+            (status, &deleted["interrupted"]),
+            (StatusCode::OK, &json!(1)),
+            "{deleted}"
+        );
         // The inbox is gone from the lists, its conversation and messages are kept.
-        assert_eq!(server.get(&path, Some(&owner)).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(server.delete(&path, Some(&owner)).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            server.get(&path, Some(&owner)).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            server.delete(&path, Some(&owner)).await.0,
+            StatusCode::NOT_FOUND
+        );
         let (_, list) = server.get("/api/v1/inboxes", Some(&owner)).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
-        let (status, c) = server.get(&format!("/api/v1/conversations/{live}"), Some(&owner)).await;
+        let (status, c) = server
+            .get(&format!("/api/v1/conversations/{live}"), Some(&owner))
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(c["interrupted"], true);
         let (_, messages) = server
-            .get(&format!("/api/v1/conversations/{live}/messages"), Some(&owner))
+            .get(
+                &format!("/api/v1/conversations/{live}/messages"),
+                Some(&owner),
+            )
             .await;
         assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
-        let (_, untouched) = server.get(&format!("/api/v1/conversations/{elsewhere}"), Some(&owner)).await;
+        let (_, untouched) = server
+            .get(&format!("/api/v1/conversations/{elsewhere}"), Some(&owner))
+            .await;
         assert_eq!(untouched["interrupted"], false);
 
         // It can still be ended with a wrap-up reason, though its inbox is deleted.
         let (_, reason) = server
-            .post("/api/v1/settings/wrap-up-reasons", Some(&owner), &json!({"name": "Channel removed"}))
+            .post(
+                "/api/v1/settings/wrap-up-reasons",
+                Some(&owner),
+                &json!({"name": "Channel removed"}),
+            )
             .await;
         let (status, body) = server
             .post(
@@ -623,7 +750,11 @@ e2e!(
                 &json!({"wrap_up": reason["id"]}),
             )
             .await;
-        assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("resolved")), "{body}");
+        assert_eq!(
+            (status, &body["status"]),
+            (StatusCode::OK, &json!("resolved")),
+            "{body}"
+        );
     }
 );
 
@@ -632,7 +763,12 @@ e2e!(
     |server: TestServer| async move {
         let owner = server.owner.clone();
         let queue = new_queue(&server, &owner, json!({"name": "Support"})).await;
-        let plain = new_inbox(&server, &owner, json!({"name": "WhatsApp", "channel": "whatsapp"})).await;
+        let plain = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "WhatsApp", "channel": "whatsapp"}),
+        )
+        .await;
         // Defaults: the channel's reply window (C4: WhatsApp 24 h), 1000 characters (M2),
         // 20 MB (M7), 120 s grace (R11).
         assert_eq!(plain["channel"], "whatsapp");
@@ -640,7 +776,10 @@ e2e!(
         assert_eq!(plain["settings"]["text_limit"], 1000);
         assert_eq!(plain["settings"]["attachment_max_bytes"], 20 * 1024 * 1024);
         assert_eq!(plain["settings"]["offline_grace_secs"], 120);
-        assert_eq!(plain["settings"]["reply_window"], json!({"type": "channel_default"}));
+        assert_eq!(
+            plain["settings"]["reply_window"],
+            json!({"type": "channel_default"})
+        );
 
         let inbox = new_inbox(
             &server,
@@ -658,7 +797,10 @@ e2e!(
         let s = &inbox["settings"];
         assert_eq!(inbox["queue"], queue["id"]);
         assert_eq!(inbox["reply_window_secs"], 3600);
-        assert_eq!(s["reply_window"], json!({"type": "custom", "seconds": 3600}));
+        assert_eq!(
+            s["reply_window"],
+            json!({"type": "custom", "seconds": 3600})
+        );
         assert_eq!(s["text_limit"], 500);
         assert_eq!(s["wrap_up_mandatory"], true);
         assert_eq!(s["starts_in_bot"], true);
@@ -666,7 +808,10 @@ e2e!(
         assert_eq!(s["offline_grace_secs"], 60);
         assert_eq!(s["reply_time_target_secs"], 300);
         assert_eq!(s["attachment_max_bytes"], 1_048_576);
-        assert_eq!(s["satisfaction_form"]["labels"], json!(["Meh", "OK", "Great"]));
+        assert_eq!(
+            s["satisfaction_form"]["labels"],
+            json!(["Meh", "OK", "Great"])
+        );
         assert_eq!(s["satisfaction_form"]["thank_you"], "Thanks!");
 
         let path = format!("/api/v1/inboxes/{}", text(&inbox["id"]));
@@ -698,7 +843,11 @@ e2e!(
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
         }
         let (status, _) = server
-            .post("/api/v1/inboxes", Some(&owner), &json!({"name": "Fax", "channel": "fax"}))
+            .post(
+                "/api/v1/inboxes",
+                Some(&owner),
+                &json!({"name": "Fax", "channel": "fax"}),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (_, read) = server.get(&path, Some(&owner)).await;
@@ -712,7 +861,12 @@ e2e!(
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
         let (ann, ann_token) = new_agent(&server, &owner, json!({"name": "Ann"})).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
         let (contact, conversation) = contact_writes(&server, account, &inbox).await;
         let path = format!("/api/v1/contacts/{contact}");
 
@@ -739,7 +893,10 @@ e2e!(
         assert_eq!(card["phone"], "+36 1 234 5678");
         assert_eq!(card["location"], "Budapest");
         assert_eq!(card["notes"], "Prefers email.");
-        assert_eq!(card["attributes"], json!({"plan": "gold", "crm_id": "C-42"}));
+        assert_eq!(
+            card["attributes"],
+            json!({"plan": "gold", "crm_id": "C-42"})
+        );
         assert_eq!(card["responsible_agent"], ann["id"]);
 
         // Attributes merge: null removes one, the rest stay; null clears a field.
@@ -752,32 +909,51 @@ e2e!(
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{card}");
-        assert_eq!(card["attributes"], json!({"plan": "gold", "segment": "b2b"}));
+        assert_eq!(
+            card["attributes"],
+            json!({"plan": "gold", "segment": "b2b"})
+        );
         assert_eq!(card["phone"], Value::Null);
         assert_eq!(card["responsible_agent"], Value::Null);
         assert_eq!(card["email"], "kata@example.test", "kept");
         let (_, read) = server.get(&path, Some(&owner)).await;
         assert_eq!(read, card);
 
-        let (status, body) = server.patch(&path, Some(&owner), &json!({"email": "not an email"})).await;
+        let (status, body) = server
+            .patch(&path, Some(&owner), &json!({"email": "not an email"}))
+            .await;
         assert_eq!(
             (status, text(&body["code"])),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value")
         );
         let (status, _) = server
-            .patch(&path, Some(&owner), &json!({"responsible_agent": Uuid::new_v4()}))
+            .patch(
+                &path,
+                Some(&owner),
+                &json!({"responsible_agent": Uuid::new_v4()}),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
 
         // The contact's conversations: the owner sees it; Ann (not on it, no queue) does not (A2).
-        let (status, list) = server.get(&format!("{path}/conversations"), Some(&owner)).await;
+        let (status, list) = server
+            .get(&format!("{path}/conversations"), Some(&owner))
+            .await;
         assert_eq!(status, StatusCode::OK, "{list}");
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["id"], json!(conversation));
-        let (_, list) = server.get(&format!("{path}/conversations"), Some(&ann_token)).await;
+        let (_, list) = server
+            .get(&format!("{path}/conversations"), Some(&ann_token))
+            .await;
         assert_eq!(list, json!([]));
         assert_eq!(
-            server.get(&format!("/api/v1/contacts/{}", Uuid::new_v4()), Some(&owner)).await.0,
+            server
+                .get(
+                    &format!("/api/v1/contacts/{}", Uuid::new_v4()),
+                    Some(&owner)
+                )
+                .await
+                .0,
             StatusCode::NOT_FOUND
         );
     }
@@ -789,8 +965,18 @@ e2e!(
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
         let (_, agent) = new_agent(&server, &owner, json!({})).await;
-        let web = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
-        let whatsapp = new_inbox(&server, &owner, json!({"name": "WhatsApp", "channel": "whatsapp"})).await;
+        let web = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
+        let whatsapp = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "WhatsApp", "channel": "whatsapp"}),
+        )
+        .await;
         let (survivor, first) = contact_writes(&server, account, &web).await;
         let (merged, second) = contact_writes(&server, account, &whatsapp).await;
         server
@@ -803,12 +989,18 @@ e2e!(
         let path = format!("/api/v1/contacts/{survivor}/merge");
 
         // Merging joins two histories: only those who see every conversation.
-        let (status, _) = server.post(&path, Some(&agent), &json!({"contact": merged})).await;
+        let (status, _) = server
+            .post(&path, Some(&agent), &json!({"contact": merged}))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, _) = server.post(&path, Some(&owner), &json!({"contact": survivor})).await;
+        let (status, _) = server
+            .post(&path, Some(&owner), &json!({"contact": survivor}))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-        let (status, card) = server.post(&path, Some(&owner), &json!({"contact": merged})).await;
+        let (status, card) = server
+            .post(&path, Some(&owner), &json!({"contact": merged}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{card}");
         let inboxes: Vec<&Value> = card["identities"]
             .as_array()
@@ -817,10 +1009,15 @@ e2e!(
             .map(|i| &i["inbox"])
             .collect();
         assert_eq!(inboxes, [&web["id"], &whatsapp["id"]]);
-        assert_eq!(card["email"], "kata@example.test", "filled from the merged contact");
+        assert_eq!(
+            card["email"], "kata@example.test",
+            "filled from the merged contact"
+        );
         assert_eq!(card["attributes"], json!({"plan": "gold"}));
 
-        let (_, gone) = server.get(&format!("/api/v1/contacts/{merged}"), Some(&owner)).await;
+        let (_, gone) = server
+            .get(&format!("/api/v1/contacts/{merged}"), Some(&owner))
+            .await;
         assert_eq!(gone["merged_into"], json!(survivor));
         assert_eq!(gone["identities"], json!([]));
         // The merged contact's channel id now finds the survivor.
@@ -836,7 +1033,10 @@ e2e!(
         assert_eq!(found.id, survivor);
 
         let (_, list) = server
-            .get(&format!("/api/v1/contacts/{survivor}/conversations"), Some(&owner))
+            .get(
+                &format!("/api/v1/contacts/{survivor}/conversations"),
+                Some(&owner),
+            )
             .await;
         let mut ids: Vec<String> = list
             .as_array()
@@ -849,7 +1049,9 @@ e2e!(
         expected.sort();
         assert_eq!(ids, expected);
         // A merged contact is not merged again.
-        let (status, _) = server.post(&path, Some(&owner), &json!({"contact": merged})).await;
+        let (status, _) = server
+            .post(&path, Some(&owner), &json!({"contact": merged}))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
@@ -862,9 +1064,16 @@ e2e!(
         // D10: without `edit_dialog_settings`, even full access does not change the lists.
         for list in ["request-types", "reasons", "components"] {
             let (status, body) = server
-                .post(&format!("/api/v1/settings/{list}"), Some(&ann_token), &json!({"name": "X"}))
+                .post(
+                    &format!("/api/v1/settings/{list}"),
+                    Some(&ann_token),
+                    &json!({"name": "X"}),
+                )
                 .await;
-            assert_eq!((status, text(&body["code"])), (StatusCode::FORBIDDEN, "forbidden"));
+            assert_eq!(
+                (status, text(&body["code"])),
+                (StatusCode::FORBIDDEN, "forbidden")
+            );
         }
         server
             .patch(
@@ -876,7 +1085,11 @@ e2e!(
         let mut late = Value::Null;
         for name in ["Late delivery", "Damaged item", "Latency"] {
             let (status, entry) = server
-                .post("/api/v1/settings/reasons", Some(&ann_token), &json!({"name": name}))
+                .post(
+                    "/api/v1/settings/reasons",
+                    Some(&ann_token),
+                    &json!({"name": name}),
+                )
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{entry}");
             assert_eq!(entry["archived_at"], Value::Null);
@@ -886,23 +1099,42 @@ e2e!(
         }
         for list in ["request-types", "components"] {
             let (status, _) = server
-                .post(&format!("/api/v1/settings/{list}"), Some(&ann_token), &json!({"name": "Router"}))
+                .post(
+                    &format!("/api/v1/settings/{list}"),
+                    Some(&ann_token),
+                    &json!({"name": "Router"}),
+                )
                 .await;
             assert_eq!(status, StatusCode::CREATED);
         }
         // A live name is unique in its list (any case); a blank one is refused.
         let (status, _) = server
-            .post("/api/v1/settings/reasons", Some(&ann_token), &json!({"name": "late DELIVERY"}))
+            .post(
+                "/api/v1/settings/reasons",
+                Some(&ann_token),
+                &json!({"name": "late DELIVERY"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CONFLICT);
         let (status, _) = server
-            .post("/api/v1/settings/reasons", Some(&ann_token), &json!({"name": "  "}))
+            .post(
+                "/api/v1/settings/reasons",
+                Some(&ann_token),
+                &json!({"name": "  "}),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
         // Searchable (R10), by name, any case.
-        let (_, found) = server.get("/api/v1/settings/reasons?q=LATE", Some(&ann_token)).await;
-        let names: Vec<&str> = found.as_array().unwrap().iter().map(|e| text(&e["name"])).collect();
+        let (_, found) = server
+            .get("/api/v1/settings/reasons?q=LATE", Some(&ann_token))
+            .await;
+        let names: Vec<&str> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| text(&e["name"]))
+            .collect();
         assert_eq!(names, ["Late delivery", "Latency"]);
 
         // D10: removing archives; what used it keeps it; it is no longer offered.
@@ -910,34 +1142,56 @@ e2e!(
         let (status, archived) = server.delete(&path, Some(&ann_token)).await;
         assert_eq!(status, StatusCode::OK, "{archived}");
         assert!(archived["archived_at"].is_string());
-        let (_, live) = server.get("/api/v1/settings/reasons", Some(&ann_token)).await;
+        let (_, live) = server
+            .get("/api/v1/settings/reasons", Some(&ann_token))
+            .await;
         assert_eq!(live.as_array().unwrap().len(), 2);
         let (_, all) = server
-            .get("/api/v1/settings/reasons?include_archived=true", Some(&ann_token))
+            .get(
+                "/api/v1/settings/reasons?include_archived=true",
+                Some(&ann_token),
+            )
             .await;
         assert_eq!(all.as_array().unwrap().len(), 3);
         // Its name is free again; the archived one can be renamed or brought back.
         let (status, renamed) = server
-            .patch(&path, Some(&ann_token), &json!({"name": "Late delivery (old)", "archived": false}))
+            .patch(
+                &path,
+                Some(&ann_token),
+                &json!({"name": "Late delivery (old)", "archived": false}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{renamed}");
         assert_eq!(renamed["archived_at"], Value::Null);
 
         // R10: wrap-up reasons are for owners and admins, read by everyone.
         let (status, _) = server
-            .post("/api/v1/settings/wrap-up-reasons", Some(&ann_token), &json!({"name": "Solved"}))
+            .post(
+                "/api/v1/settings/wrap-up-reasons",
+                Some(&ann_token),
+                &json!({"name": "Solved"}),
+            )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         for name in ["Solved", "No answer", "Spam"] {
             let (status, _) = server
-                .post("/api/v1/settings/wrap-up-reasons", Some(&owner), &json!({"name": name}))
+                .post(
+                    "/api/v1/settings/wrap-up-reasons",
+                    Some(&owner),
+                    &json!({"name": name}),
+                )
                 .await;
             assert_eq!(status, StatusCode::CREATED);
         }
         let (_, found) = server
             .get("/api/v1/settings/wrap-up-reasons?q=an", Some(&ann_token))
             .await;
-        let names: Vec<&str> = found.as_array().unwrap().iter().map(|e| text(&e["name"])).collect();
+        let names: Vec<&str> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| text(&e["name"]))
+            .collect();
         assert_eq!(names, ["No answer"]);
         assert_eq!(
             server.get("/api/v1/settings/colours", Some(&owner)).await.0,
@@ -945,7 +1199,10 @@ e2e!(
         );
         // An entry of one list is not found through another.
         let (status, _) = server
-            .delete(&format!("/api/v1/settings/components/{}", text(&late["id"])), Some(&owner))
+            .delete(
+                &format!("/api/v1/settings/components/{}", text(&late["id"])),
+                Some(&owner),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
@@ -982,7 +1239,12 @@ e2e!(n2_my_tasks_by_due_time, |server: TestServer| async move {
 
     let (status, tasks) = server.get("/api/v1/me/tasks", Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{tasks}");
-    let titles: Vec<&str> = tasks.as_array().unwrap().iter().map(|t| text(&t["title"])).collect();
+    let titles: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| text(&t["title"]))
+        .collect();
     assert_eq!(titles, ["Sooner", "Later"]);
     assert_eq!(tasks[0]["source"]["type"], "returning_contact");
     let (_, mine) = server.get("/api/v1/me/tasks", Some(&owner)).await;
@@ -995,7 +1257,12 @@ e2e!(
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
         let (_, outsider) = new_agent(&server, &owner, json!({})).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
         let (contact, conversation) = contact_writes(&server, account, &inbox).await;
         let path = format!("/api/v1/conversations/{conversation}/orders");
         let body = json!({
@@ -1018,7 +1285,10 @@ e2e!(
             with(body.clone(), json!({"amount_minor": 1})),
             with(body.clone(), json!({"items": []})),
             with(body.clone(), json!({"currency": "EURO"})),
-            with(body.clone(), json!({"items": [{"name": "x", "quantity": 0, "unit_price_minor": 1}]})),
+            with(
+                body.clone(),
+                json!({"items": [{"name": "x", "quantity": 0, "unit_price_minor": 1}]}),
+            ),
         ] {
             let (status, problem) = server.post(&path, Some(&owner), &bad).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
@@ -1028,8 +1298,14 @@ e2e!(
         assert_eq!(status, StatusCode::OK);
         assert_eq!(list, json!([order]));
         // A2, S1: an agent who may not see the conversation gets 404 both ways.
-        assert_eq!(server.get(&path, Some(&outsider)).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(server.post(&path, Some(&outsider), &body).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            server.get(&path, Some(&outsider)).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            server.post(&path, Some(&outsider), &body).await.0,
+            StatusCode::NOT_FOUND
+        );
 
         // N5: the webhook was written with the order, in the same commit.
         let store = server.app.store();
@@ -1062,14 +1338,32 @@ e2e!(
         let owner = server.owner.clone();
         let account = account_of(&server, &owner).await;
         let (ann, _) = new_agent(&server, &owner, json!({"name": "Ann"})).await;
-        let queue = new_queue(&server, &owner, json!({"name": "Support", "members": [ann["id"]]})).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
+        let queue = new_queue(
+            &server,
+            &owner,
+            json!({"name": "Support", "members": [ann["id"]]}),
+        )
+        .await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
         let (contact, conversation) = contact_writes(&server, account, &inbox).await;
         let (_, reason) = server
-            .post("/api/v1/settings/reasons", Some(&owner), &json!({"name": "Late"}))
+            .post(
+                "/api/v1/settings/reasons",
+                Some(&owner),
+                &json!({"name": "Late"}),
+            )
             .await;
         let (_, wrap_up) = server
-            .post("/api/v1/settings/wrap-up-reasons", Some(&owner), &json!({"name": "Solved"}))
+            .post(
+                "/api/v1/settings/wrap-up-reasons",
+                Some(&owner),
+                &json!({"name": "Solved"}),
+            )
             .await;
 
         let agent_path = format!("/api/v1/agents/{}", text(&ann["id"]));
@@ -1097,27 +1391,47 @@ e2e!(
         let order = json!({"items": [{"name": "x", "quantity": 1, "unit_price_minor": 1}], "currency": "EUR"});
         let attempts = [
             server.get(&agent_path, Some(&other)).await,
-            server.patch(&agent_path, Some(&other), &json!({"capacity": 1})).await,
             server
-                .put(&format!("{agent_path}/availability"), Some(&other), &json!({"availability": "available"}))
+                .patch(&agent_path, Some(&other), &json!({"capacity": 1}))
+                .await,
+            server
+                .put(
+                    &format!("{agent_path}/availability"),
+                    Some(&other),
+                    &json!({"availability": "available"}),
+                )
                 .await,
             server.get(&queue_path, Some(&other)).await,
-            server.patch(&queue_path, Some(&other), &json!({"name": "Mine"})).await,
+            server
+                .patch(&queue_path, Some(&other), &json!({"name": "Mine"}))
+                .await,
             server.delete(&queue_path, Some(&other)).await,
             server.get(&inbox_path, Some(&other)).await,
-            server.patch(&inbox_path, Some(&other), &json!({"name": "Mine"})).await,
+            server
+                .patch(&inbox_path, Some(&other), &json!({"name": "Mine"}))
+                .await,
             server.delete(&inbox_path, Some(&other)).await,
             server.get(&contact_path, Some(&other)).await,
-            server.patch(&contact_path, Some(&other), &json!({"notes": "mine"})).await,
-            server.get(&format!("{contact_path}/conversations"), Some(&other)).await,
+            server
+                .patch(&contact_path, Some(&other), &json!({"notes": "mine"}))
+                .await,
+            server
+                .get(&format!("{contact_path}/conversations"), Some(&other))
+                .await,
             server.get(&orders_path, Some(&other)).await,
             server.post(&orders_path, Some(&other), &order).await,
-            server.patch(&reason_path, Some(&other), &json!({"name": "Mine"})).await,
+            server
+                .patch(&reason_path, Some(&other), &json!({"name": "Mine"}))
+                .await,
             server.delete(&reason_path, Some(&other)).await,
             server.delete(&wrap_up_path, Some(&other)).await,
             // Ids of the first account in bodies of the second account's own requests.
             server
-                .post("/api/v1/queues", Some(&other), &json!({"name": "Q", "members": [ann["id"]]}))
+                .post(
+                    "/api/v1/queues",
+                    Some(&other),
+                    &json!({"name": "Q", "members": [ann["id"]]}),
+                )
                 .await,
             server
                 .post(
@@ -1144,7 +1458,12 @@ e2e!(
             )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let own_inbox = new_inbox(&server, &other, json!({"name": "Own", "channel": "web_chat"})).await;
+        let own_inbox = new_inbox(
+            &server,
+            &other,
+            json!({"name": "Own", "channel": "web_chat"}),
+        )
+        .await;
         let (status, _) = server
             .patch(
                 &format!("/api/v1/inboxes/{}", text(&own_inbox["id"])),
@@ -1155,22 +1474,33 @@ e2e!(
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (own_contact, _) = contact_writes(&server, other_account_id, &own_inbox).await;
         let own_contact_path = format!("/api/v1/contacts/{own_contact}");
-        for (path, body) in [
-            (own_contact_path.clone(), json!({"responsible_agent": ann["id"]})),
-        ] {
+        for (path, body) in [(
+            own_contact_path.clone(),
+            json!({"responsible_agent": ann["id"]}),
+        )] {
             let (status, _) = server.patch(&path, Some(&other), &body).await;
             assert_eq!(status, StatusCode::NOT_FOUND);
         }
         for (path, body) in [
-            (format!("{own_contact_path}/merge"), json!({"contact": contact})),
-            (format!("{contact_path}/merge"), json!({"contact": own_contact})),
+            (
+                format!("{own_contact_path}/merge"),
+                json!({"contact": contact}),
+            ),
+            (
+                format!("{contact_path}/merge"),
+                json!({"contact": own_contact}),
+            ),
         ] {
             let (status, _) = server.post(&path, Some(&other), &body).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         }
         // The first account's owner does not reach the second's either.
         let (status, _) = server
-            .post(&format!("{contact_path}/merge"), Some(&owner), &json!({"contact": own_contact}))
+            .post(
+                &format!("{contact_path}/merge"),
+                Some(&owner),
+                &json!({"contact": own_contact}),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // Lists show only the caller's account.
@@ -1194,7 +1524,12 @@ e2e!(
         let account = account_of(&server, &owner).await;
         let (ann, token) = new_agent(&server, &owner, json!({"name": "Ann"})).await;
         let queue = new_queue(&server, &owner, json!({"name": "Support"})).await;
-        let inbox = new_inbox(&server, &owner, json!({"name": "Web", "channel": "web_chat"})).await;
+        let inbox = new_inbox(
+            &server,
+            &owner,
+            json!({"name": "Web", "channel": "web_chat"}),
+        )
+        .await;
         let (contact, conversation) = contact_writes(&server, account, &inbox).await;
         let agent_path = format!("/api/v1/agents/{}", text(&ann["id"]));
         let queue_path = format!("/api/v1/queues/{}", text(&queue["id"]));

@@ -51,7 +51,6 @@ impl Modify for BearerAuth {
 }
 
 /// The routes and their OpenAPI document, before the state is given.
-#[must_use]
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::health::router())
