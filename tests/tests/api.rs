@@ -432,3 +432,18 @@ e2e!(
         assert_eq!((status, body), (StatusCode::NOT_FOUND, Value::Null));
     }
 );
+
+e2e!(
+    d1_a_new_account_starts_with_the_request_types_support_and_refund,
+    |server: TestServer| async move {
+        let account = server.account().await;
+        let types = server
+            .app
+            .store()
+            .settings(account, conversation_core::ports::SettingKind::RequestType)
+            .await
+            .unwrap();
+        let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Refund", "Support"]);
+    }
+);

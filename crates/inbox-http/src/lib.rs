@@ -57,6 +57,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
         .merge(routes::directory::router())
+        .merge(routes::dialogs::router())
+        .merge(routes::realtime::router())
         .split_for_parts()
 }
 

@@ -3,5 +3,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod dialogs;
 pub mod directory;
 pub mod health;
+pub mod realtime;
