@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod conversations;
 pub mod dialogs;
+pub mod directory;
 pub mod health;
 pub mod realtime;
