@@ -15,6 +15,7 @@ mod auth;
 mod caller;
 mod conversations;
 mod dialogs;
+pub mod directory;
 mod error;
 pub mod hub;
 mod inbound;

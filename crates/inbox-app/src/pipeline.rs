@@ -88,7 +88,7 @@ impl App {
                 .ok_or(DomainError::NotFound)?;
             let inbox = self
                 .store
-                .inbox(account, stored.value.inbox)
+                .inbox_with_deleted(account, stored.value.inbox)
                 .await?
                 .ok_or(DomainError::NotFound)?;
             let dialogs = self

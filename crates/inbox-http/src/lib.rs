@@ -56,6 +56,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::directory::router())
         .merge(routes::dialogs::router())
         .merge(routes::realtime::router())
         .merge(routes::widget::router())

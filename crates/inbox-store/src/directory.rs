@@ -12,11 +12,13 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use conversation_core::DomainError;
 use conversation_core::Timestamp;
+use conversation_core::conversation::Conversation;
 use conversation_core::entities::{
     Account, Agent, Contact, Inbox, Order, Queue, SettingEntry, Task,
 };
 use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
-use conversation_core::ports::{DirectoryStore, SettingKind, StoreError};
+use conversation_core::ports::{Dependency, DirectoryStore, SettingKind, StoreError, Versioned};
+use conversation_core::presence::AgentPresence;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -719,5 +721,110 @@ impl DirectoryStore for SqlStore {
             .iter()
             .map(|row| row.json("state").store())
             .collect()
+    }
+    async fn agent_presence(
+        &self,
+        account: AccountId,
+        agent: AgentId,
+    ) -> Result<Option<Versioned<AgentPresence>>, StoreError> {
+        let Some(row) = self
+            .db
+            .fetch_optional(
+                "SELECT availability, availability_since, presence_version FROM agents \
+                 WHERE id = $1 AND account_id = $2",
+                &args![agent, account],
+            )
+            .await
+            .store()?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Versioned {
+            value: AgentPresence {
+                agent,
+                availability: parse_name(&row, "availability")?,
+                since: row.time("availability_since").store()?,
+            },
+            version: row.count("presence_version").store()?,
+        }))
+    }
+
+    async fn inbox_with_deleted(
+        &self,
+        account: AccountId,
+        id: InboxId,
+    ) -> Result<Option<Inbox>, StoreError> {
+        self.db
+            .fetch_optional(
+                "SELECT id, account_id, name, channel, queue_id, settings FROM inboxes \
+                 WHERE id = $1 AND account_id = $2",
+                &args![id, account],
+            )
+            .await
+            .store()?
+            .as_ref()
+            .map(inbox_row)
+            .transpose()
+    }
+
+    async fn live_conversations_of(
+        &self,
+        account: AccountId,
+        dependency: Dependency,
+    ) -> Result<Vec<ConversationId>, StoreError> {
+        let (column, id) = match dependency {
+            Dependency::Inbox(inbox) => ("inbox_id", inbox.as_uuid()),
+            Dependency::Queue(queue) => ("queue_id", queue.as_uuid()),
+        };
+        let sql = format!(
+            "SELECT id FROM conversations WHERE account_id = $1 AND {column} = $2 \
+             AND status IN ('open', 'bot') AND NOT interrupted ORDER BY created_at, id"
+        );
+        self.db
+            .fetch_all(&sql, &args![account, id])
+            .await
+            .store()?
+            .iter()
+            .map(|row| row.uuid("id").map(ConversationId::from_uuid).store())
+            .collect()
+    }
+
+    async fn contact_conversations(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+    ) -> Result<Vec<Versioned<Conversation>>, StoreError> {
+        // K2: the contact and, through `merged_into`, every contact merged into it (UNION stops
+        // at rows already seen, so even a corrupt cycle ends).
+        self.db
+            .fetch_all(
+                "WITH RECURSIVE family (id) AS ( \
+                   SELECT id FROM contacts WHERE id = $2 AND account_id = $1 \
+                   UNION \
+                   SELECT c.id FROM contacts c JOIN family f ON c.merged_into = f.id \
+                   WHERE c.account_id = $1) \
+                 SELECT state, version FROM conversations \
+                 WHERE account_id = $1 AND contact_id IN (SELECT id FROM family) \
+                 ORDER BY activity_at DESC, id DESC",
+                &args![account, contact],
+            )
+            .await
+            .store()?
+            .iter()
+            .map(crate::rows::conversation)
+            .collect()
+    }
+
+    async fn save_contacts(&self, contacts: &[Contact]) -> Result<(), StoreError> {
+        in_transaction!(self.db, |tx| {
+            let mut result = Ok(());
+            for contact in contacts {
+                result = write_contact(&mut tx, contact).await;
+                if result.is_err() {
+                    break;
+                }
+            }
+            result
+        })
     }
 }

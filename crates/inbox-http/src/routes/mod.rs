@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod conversations;
 pub mod dialogs;
+pub mod directory;
 pub mod health;
 pub mod realtime;
 pub mod widget;

@@ -12,6 +12,7 @@ mod auth;
 mod commit;
 mod concurrency;
 mod directory;
+mod directory_readers;
 mod lists;
 mod readers;
 mod work;

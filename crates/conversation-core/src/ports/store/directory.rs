@@ -6,9 +6,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::commit::StoreError;
+use super::readers::Versioned;
 use crate::Timestamp;
+use crate::conversation::Conversation;
 use crate::entities::{Account, Agent, Contact, Inbox, Order, Queue, SettingEntry, Task};
 use crate::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
+use crate::presence::AgentPresence;
 
 /// Which of the account's setting lists (D10, R10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,6 +25,15 @@ pub enum SettingKind {
     Component,
     /// Wrap-up reasons.
     WrapUpReason,
+}
+
+/// C7: an asset live conversations depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    /// The conversations of this inbox.
+    Inbox(InboxId),
+    /// The conversations waiting in, offered through or assigned through this queue.
+    Queue(QueueId),
 }
 
 /// Reads and writes the directory.
@@ -200,4 +212,54 @@ pub trait DirectoryStore: Send + Sync {
         account: AccountId,
         conversation: ConversationId,
     ) -> Result<Vec<Order>, StoreError>;
+    /// R1: an agent's presence (availability and since when) with its version, which a commit
+    /// changing it expects: 0 before its first change ([`super::ExpectedVersion::New`]).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn agent_presence(
+        &self,
+        account: AccountId,
+        agent: AgentId,
+    ) -> Result<Option<Versioned<AgentPresence>>, StoreError>;
+
+    /// One inbox, also when it was deleted (C7: the conversations it interrupted still end).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn inbox_with_deleted(
+        &self,
+        account: AccountId,
+        id: InboxId,
+    ) -> Result<Option<Inbox>, StoreError>;
+
+    /// C7: the conversations that depend on an inbox or a queue and are live (open or with a
+    /// bot) and not interrupted yet, oldest first.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn live_conversations_of(
+        &self,
+        account: AccountId,
+        dependency: Dependency,
+    ) -> Result<Vec<ConversationId>, StoreError>;
+
+    /// K1, K2: the conversations of a contact and of every contact merged into it (directly or
+    /// through others), newest activity first.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn contact_conversations(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+    ) -> Result<Vec<Versioned<Conversation>>, StoreError>;
+
+    /// K2: saves several contacts (as [`DirectoryStore::save_contact`]) in one transaction, in
+    /// order: all of them or none. A merge saves the merged contact without its identities
+    /// first, then the survivor with them.
+    ///
+    /// # Errors
+    /// As [`DirectoryStore::save_contact`]; nothing is written then.
+    async fn save_contacts(&self, contacts: &[Contact]) -> Result<(), StoreError>;
 }

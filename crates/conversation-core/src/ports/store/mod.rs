@@ -18,7 +18,7 @@ pub use commit::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
     ExpectedVersion, MessageUpdate, StoreError,
 };
-pub use directory::{DirectoryStore, SettingKind};
+pub use directory::{Dependency, DirectoryStore, SettingKind};
 pub use list::{
     ConversationPage, ConversationQuery, ListCursor, ListFilter, ListRow, Viewer, last_activity,
 };
