@@ -450,3 +450,23 @@ e2e!(
         assert_eq!(names, ["Refund", "Support"]);
     }
 );
+
+e2e!(
+    w5_the_widget_identity_secret_is_never_returned_by_the_api,
+    |server: TestServer| async move {
+        let mut inbox = server.inbox(ChannelKind::WebChat, None).await;
+        inbox.settings.widget.secret = Some("s3cr3t-widget-key".into());
+        server.app.store().save_inbox(&inbox).await.unwrap();
+        let (status, view) = server
+            .get(
+                &format!("/api/v1/inboxes/{}", inbox.id),
+                Some(&server.owner),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert!(!view.to_string().contains("s3cr3t-widget-key"));
+        assert_eq!(view["settings"]["widget"]["has_secret"], true);
+        let (_, list) = server.get("/api/v1/inboxes", Some(&server.owner)).await;
+        assert!(!list.to_string().contains("s3cr3t-widget-key"));
+    }
+);

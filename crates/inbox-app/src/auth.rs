@@ -262,11 +262,13 @@ impl App {
 /// The agent behind a caller.
 ///
 /// # Errors
-/// `forbidden` for visitors and integrations.
+/// `not_found` for visitors (S5), `forbidden` for integrations.
 pub fn agent_of(caller: &Caller) -> AppResult<(AccountId, &Principal)> {
     match caller {
         Caller::Agent { account, principal } => Ok((*account, principal)),
-        _ => Err(DomainError::Forbidden {
+        // S5: a visitor token reaches nothing of the agents' API: it does not exist for them.
+        Caller::Visitor { .. } => Err(DomainError::NotFound.into()),
+        Caller::Integration { .. } => Err(DomainError::Forbidden {
             action: "do this without signing in as an agent",
         }
         .into()),

@@ -198,9 +198,25 @@ impl From<&Inbox> for InboxView {
             channel: name_of(&i.channel),
             queue: i.queue.map(|q| q.as_uuid()),
             reply_window_secs: i.reply_window().map(|w| w.num_seconds()),
-            settings: json_of(&i.settings),
+            settings: redacted_settings(i),
         }
     }
+}
+
+/// The settings as agents see them: the widget's identity secret (W5) is never returned, only
+/// whether one is set.
+fn redacted_settings(inbox: &Inbox) -> serde_json::Value {
+    let mut settings = json_of(&inbox.settings);
+    if let Some(widget) = settings
+        .get_mut("widget")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let has_secret = widget
+            .remove("secret")
+            .is_some_and(|secret| !secret.is_null());
+        widget.insert("has_secret".into(), serde_json::Value::Bool(has_secret));
+    }
+    settings
 }
 
 /// A new inbox.
