@@ -6,12 +6,15 @@
 //! of visible conversations (everything for those who see all; else the viewer's assignments,
 //! their conferences as guest, each of their queues, the interrupted conversations that alerted
 //! them), one status, the filter's extra condition, the inbox if asked, and the keyset cursor
-//! `(key, id)`. Each branch stops after `limit + 1` rows, so a page reads at most
-//! `branches x (limit + 1)` index entries however large the account is, and the union is merged
-//! in list order. The branches of one list are disjoint by construction (a conversation has one
+//! `(key, id)`. Each branch stops after `limit + 1` rows, so a page reads about
+//! `branches x (limit + 1)` index entries however large the account is (plus what a branch
+//! skips: in a queue, the viewer's own conversations, which their own branches bring; with an
+//! inbox, other inboxes' entries), and sorts that handful. The branches of one list are
+//! disjoint by construction (a conversation has one
 //! status and one queue; the queue branches leave out what the assignee and guest branches
-//! bring), so `UNION ALL` needs no deduplication, and the total is the count of the same
-//! branches without the cursor, in the same statement (one snapshot). No message is read.
+//! bring), so `UNION ALL` needs no deduplication. The total counts the same branches without the
+//! cursor, in the same statement (one snapshot), from the same indexes (see [`Part`]). No
+//! message is read.
 //!
 //! The SQL is built only from the fixed fragments below, chosen by the filter, the dialect and
 //! the shape of the query (how many queues, whether an inbox and a cursor are given); every
@@ -31,7 +34,7 @@ use crate::sql::{Arg, Db, Dialect};
 /// Above this many queues, a viewer's queues are read as one `queue_id IN (...)` branch instead
 /// of one branch per queue (which keeps the statement within SQLite's limit on compound
 /// selects). Still correct; only the per-branch limit is lost.
-pub const MAX_QUEUE_BRANCHES: usize = 16;
+const MAX_QUEUE_BRANCHES: usize = 16;
 
 /// Where a branch finds its conversations; [`Source::index`] names the index that serves it.
 #[derive(Clone, Copy, Debug)]
@@ -59,9 +62,11 @@ enum Source<'q> {
 impl Source<'_> {
     /// The index that serves the branch: its equality columns lead, then the list's sort key,
     /// so the branch is one range read in list order that stops after `limit + 1` rows. With an
-    /// inbox, the rows of other inboxes in that range are skipped (only `everything` has an
-    /// index by inbox). SQLite is told the index (`INDEXED BY`): its statistics, skewed by the
-    /// many NULL assignee and queue columns, otherwise lead it to sort whole queues.
+    /// inbox, the rows of other inboxes in that range are skipped inside the index (the open-list
+    /// indexes end with `inbox_id`); `all` and `resolved` of one inbox, for those who see all,
+    /// have `conversations_by_inbox`. SQLite is told the index (`INDEXED BY`): its statistics,
+    /// skewed by the many NULL assignee and queue columns, otherwise lead it to sort whole
+    /// queues.
     const fn index(self, filter: ListFilter, inbox: bool) -> Option<&'static str> {
         Some(match (self, filter) {
             (Self::Alerted, _) => return None,
@@ -71,8 +76,8 @@ impl Source<'_> {
             (Self::Queues { .. }, ListFilter::AwaitingReply) => "conversations_awaiting_by_queue",
             (Self::Queues { .. }, _) => "conversations_by_queue",
             (Self::Everything, ListFilter::AwaitingReply) => "conversations_awaiting_open",
-            (Self::Everything, _) if inbox => "conversations_by_inbox",
             (Self::Everything, ListFilter::Unassigned) => "conversations_unassigned",
+            (Self::Everything, _) if inbox => "conversations_by_inbox",
             (Self::Everything, _) => "conversations_by_status",
         })
     }
@@ -120,6 +125,9 @@ const DROPPED: &str = " AND c.status = 'dropped'";
 struct Plan<'q> {
     filter: ListFilter,
     sources: Vec<Source<'q>>,
+    /// The viewer's queues when the queue branches leave out the viewer's own assignments and
+    /// conferences: the total subtracts those of them that are in these queues (see [`Part`]).
+    overlap: Option<&'q [QueueId]>,
     statuses: &'static [&'static str],
     /// The filter's own condition.
     extra: &'static str,
@@ -163,9 +171,22 @@ impl<'q> Plan<'q> {
                 sources
             }
         };
+        let overlap = sources
+            .iter()
+            .any(|source| {
+                matches!(
+                    source,
+                    Source::Queues {
+                        others_only: true,
+                        ..
+                    }
+                )
+            })
+            .then_some(queues);
         Self {
             filter: query.filter,
             sources,
+            overlap,
             statuses: match query.filter {
                 ListFilter::Resolved => &[RESOLVED, DROPPED],
                 _ => &[OPEN],
@@ -193,6 +214,20 @@ enum Param {
     CursorId,
     Fetch,
     Queue(QueueId),
+}
+
+/// Which statement a branch is written for.
+#[derive(Clone, Copy, Debug)]
+enum Part<'q> {
+    /// The page: after the cursor, queue branches without the viewer's own conversations.
+    Page,
+    /// The total: every row of the branch. Queue branches keep the viewer's own conversations,
+    /// so that they are counted from their index alone (the assignee and guest columns are not
+    /// in it); [`Part::Overlap`] takes them out again.
+    Count,
+    /// The viewer's assignments or conferences that are also in these queues: counted twice by
+    /// [`Part::Count`], subtracted once from the total.
+    Overlap(&'q [QueueId]),
 }
 
 /// Binds each value once and hands out its `$N`.
@@ -225,13 +260,26 @@ impl Binder<'_> {
         format!("${}", index + 1)
     }
 
+    /// ` AND c.queue_id ...` for these queues.
+    fn in_queues(&mut self, sql: &mut String, queues: &[QueueId]) {
+        let placeholders: Vec<String> = queues
+            .iter()
+            .map(|queue| self.bind(Param::Queue(*queue)))
+            .collect();
+        if let [one] = placeholders.as_slice() {
+            let _ = write!(sql, " AND c.queue_id = {one}");
+        } else {
+            let _ = write!(sql, " AND c.queue_id IN ({})", placeholders.join(", "));
+        }
+    }
+
     /// `FROM ... WHERE ...` of one branch.
     fn branch(
         &mut self,
         plan: &Plan<'_>,
         source: Source<'_>,
         status: &str,
-        cursor: bool,
+        part: Part<'_>,
     ) -> String {
         let mut sql = String::with_capacity(256);
         if let Source::Alerted = source {
@@ -264,16 +312,8 @@ impl Binder<'_> {
                 queues,
                 others_only,
             } => {
-                let placeholders: Vec<String> = queues
-                    .iter()
-                    .map(|queue| self.bind(Param::Queue(*queue)))
-                    .collect();
-                if let [one] = placeholders.as_slice() {
-                    let _ = write!(sql, " AND c.queue_id = {one}");
-                } else {
-                    let _ = write!(sql, " AND c.queue_id IN ({})", placeholders.join(", "));
-                }
-                if others_only {
+                self.in_queues(&mut sql, queues);
+                if others_only && matches!(part, Part::Page) {
                     let agent = self.bind(Param::Agent);
                     let _ = write!(
                         sql,
@@ -289,7 +329,10 @@ impl Binder<'_> {
             let inbox = self.bind(Param::Inbox);
             let _ = write!(sql, " AND c.inbox_id = {inbox}");
         }
-        if cursor && self.query.after.is_some() {
+        if let Part::Overlap(queues) = part {
+            self.in_queues(&mut sql, queues);
+        }
+        if matches!(part, Part::Page) && self.query.after.is_some() {
             let (key, id) = (self.bind(Param::CursorKey), self.bind(Param::CursorId));
             let _ = write!(
                 sql,
@@ -329,7 +372,7 @@ fn page_sql(
     let mut count = Vec::new();
     for source in &plan.sources {
         for status in plan.statuses {
-            let from_where = binder.branch(plan, *source, status, true);
+            let from_where = binder.branch(plan, *source, status, Part::Page);
             let fetch = binder.bind(Param::Fetch);
             let name = format!("b{}", page.len());
             page.push(format!("SELECT id, k FROM {name}"));
@@ -337,9 +380,31 @@ fn page_sql(
                 "{name} AS MATERIALIZED (SELECT c.id AS id, {column} AS k {from_where} \
                  ORDER BY {column} {direction}, c.id {direction} LIMIT {fetch})"
             ));
-            let from_where = binder.branch(plan, *source, status, false);
+            let from_where = binder.branch(plan, *source, status, Part::Count);
             count.push(format!("SELECT c.id AS id {from_where}"));
         }
+    }
+    let mut overlap = Vec::new();
+    if let Some(queues) = plan.overlap {
+        for source in &plan.sources {
+            if matches!(source, Source::Assignee | Source::Guest) {
+                for status in plan.statuses {
+                    let from_where = binder.branch(plan, *source, status, Part::Overlap(queues));
+                    overlap.push(format!("SELECT c.id AS id {from_where}"));
+                }
+            }
+        }
+    }
+    let mut total = format!(
+        "(SELECT COUNT(*) FROM ({}) AS cu)",
+        count.join(" UNION ALL ")
+    );
+    if !overlap.is_empty() {
+        let _ = write!(
+            total,
+            " - (SELECT COUNT(*) FROM ({}) AS co)",
+            overlap.join(" UNION ALL ")
+        );
     }
     if plan
         .sources
@@ -362,13 +427,12 @@ fn page_sql(
         "WITH {}, \
          page AS (SELECT u.id AS id, u.k AS k FROM ({}) AS u \
          ORDER BY u.k {direction}, u.id {direction} LIMIT {fetch}), \
-         total AS (SELECT COUNT(*) AS n FROM ({}) AS cu) \
+         total AS (SELECT {total} AS n) \
          SELECT total.n AS total, page.k AS k, c.state AS state \
          FROM total LEFT JOIN page ON 1 = 1 LEFT JOIN conversations c ON c.id = page.id \
          ORDER BY page.k {direction}, page.id {direction}",
         branches.join(", "),
         page.join(" UNION ALL "),
-        count.join(" UNION ALL ")
     );
     (sql, binder.args)
 }
@@ -395,16 +459,6 @@ pub async fn list(db: &Db, query: &ConversationQuery) -> StoreResult<Conversatio
     let limit = query.limit.min(ConversationQuery::MAX_LIMIT);
     let fetch = i64::from(limit) + 1;
     let (sql, args) = page_sql(db.dialect(), query, &plan, fetch);
-    if std::env::var("DUMP_SQL").is_ok() {
-        eprintln!(
-            "SQLDUMP {:?} sees_all={} inbox={} after={} queues={}\n{sql}\nARGS {args:?}",
-            query.filter,
-            query.viewer.sees_all,
-            query.inbox.is_some(),
-            query.after.is_some(),
-            queues.len()
-        );
-    }
     let result = db.fetch_all(&sql, &args).await.store()?;
     let mut total = 0;
     let mut rows = Vec::with_capacity(result.len());
