@@ -209,17 +209,27 @@ impl TestServer {
     }
 
     /// A new inbox of the owner's account on this channel, routing to `queue`.
-    ///
-    /// # Panics
-    /// When the store refuses it.
     pub async fn inbox(
         &self,
         channel: conversation_core::channel::ChannelKind,
         queue: Option<conversation_core::ids::QueueId>,
     ) -> conversation_core::entities::Inbox {
+        self.inbox_in(self.account().await, channel, queue).await
+    }
+
+    /// A new inbox of `account` on this channel, routing to `queue`.
+    ///
+    /// # Panics
+    /// When the store refuses it.
+    pub async fn inbox_in(
+        &self,
+        account: conversation_core::ids::AccountId,
+        channel: conversation_core::channel::ChannelKind,
+        queue: Option<conversation_core::ids::QueueId>,
+    ) -> conversation_core::entities::Inbox {
         let inbox = conversation_core::entities::Inbox {
             id: conversation_core::ids::InboxId::from_uuid(uuid::Uuid::new_v4()),
-            account: self.account().await,
+            account,
             name: "Test inbox".into(),
             channel,
             queue,
@@ -234,13 +244,21 @@ impl TestServer {
     }
 
     /// A new contact of the owner's account.
+    pub async fn contact(&self) -> conversation_core::ids::ContactId {
+        self.contact_in(self.account().await).await
+    }
+
+    /// A new contact of `account`.
     ///
     /// # Panics
     /// When the store refuses it.
-    pub async fn contact(&self) -> conversation_core::ids::ContactId {
+    pub async fn contact_in(
+        &self,
+        account: conversation_core::ids::AccountId,
+    ) -> conversation_core::ids::ContactId {
         let contact = conversation_core::entities::Contact {
             id: conversation_core::ids::ContactId::from_uuid(uuid::Uuid::new_v4()),
-            account: self.account().await,
+            account,
             name: Some("Test contact".into()),
             email: None,
             phone: None,

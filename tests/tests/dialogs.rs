@@ -12,9 +12,7 @@ use std::collections::BTreeSet;
 
 use conversation_core::actor::Role;
 use conversation_core::channel::ChannelKind;
-use conversation_core::entities::{
-    Agent, Availability, Contact, DEFAULT_CAPACITY, Inbox, InboxSettings, SettingEntry,
-};
+use conversation_core::entities::{Agent, Availability, DEFAULT_CAPACITY, Inbox, SettingEntry};
 use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, DialogId, InboxId};
 use conversation_core::message::MessageKind;
 use conversation_core::ports::{AggregateId, Session, SessionSubject, SettingKind};
@@ -68,36 +66,12 @@ async fn request_type(server: &TestServer, account: AccountId, name: &str) -> Uu
     }
 }
 
-async fn inbox(server: &TestServer, account: AccountId, name: &str) -> Inbox {
-    let inbox = Inbox {
-        id: InboxId::from_uuid(Uuid::new_v4()),
-        account,
-        name: name.into(),
-        channel: ChannelKind::WebChat,
-        queue: None,
-        settings: InboxSettings::default(),
-    };
-    server.app.store().save_inbox(&inbox).await.unwrap();
-    inbox
+async fn inbox(server: &TestServer, account: AccountId) -> Inbox {
+    server.inbox_in(account, ChannelKind::WebChat, None).await
 }
 
 async fn contact(server: &TestServer, account: AccountId) -> ContactId {
-    let contact = Contact {
-        id: ContactId::from_uuid(Uuid::new_v4()),
-        account,
-        name: Some("Vera".into()),
-        email: None,
-        phone: None,
-        location: None,
-        notes: String::new(),
-        attributes: std::collections::BTreeMap::new(),
-        responsible_agent: None,
-        identities: Vec::new(),
-        merged_into: None,
-        created_at: server.app.now(),
-    };
-    server.app.store().save_contact(&contact).await.unwrap();
-    contact.id
+    server.contact_in(account).await
 }
 
 /// The contact writes on the inbox (C2: the first message starts the conversation).
@@ -146,7 +120,7 @@ async fn world(server: &TestServer) -> World {
         .await
         .unwrap();
     let component = setting(server, account, SettingKind::Component, "Funnels").await;
-    let inbox = inbox(server, account, "Website").await;
+    let inbox = inbox(server, account).await;
     let contact = contact(server, account).await;
     let conversation = contact_writes(server, &inbox, contact, "Hello, the widget is broken").await;
     World {
@@ -396,7 +370,7 @@ e2e!(
             (status, code(&body)),
             (StatusCode::CONFLICT, "dialog_already_active")
         );
-        let other_inbox = inbox(&server, w.account, "WhatsApp line").await;
+        let other_inbox = inbox(&server, w.account).await;
         let elsewhere = contact_writes(&server, &other_inbox, w.contact, "also here").await;
         assert_ne!(elsewhere, w.conversation);
         let other_path = format!("/api/v1/conversations/{elsewhere}/dialogs");
@@ -976,7 +950,7 @@ e2e!(
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // ... nor another account's request type used in its own conversation.
-        let their_inbox = inbox(&server, other_account, "Theirs").await;
+        let their_inbox = inbox(&server, other_account).await;
         let their_contact = contact(&server, other_account).await;
         let their_conversation = contact_writes(&server, &their_inbox, their_contact, "hi").await;
         let (status, _) = server
@@ -1025,7 +999,7 @@ e2e!(
         assert_eq!(status, StatusCode::OK);
         let click = format!("/api/v1/widget/dialogs/{id}/satisfaction");
         let someone_else = contact(&server, w.account).await;
-        let other_inbox = inbox(&server, w.account, "Other widget").await;
+        let other_inbox = inbox(&server, w.account).await;
         for token in [
             visitor(&server, w.account, someone_else, w.inbox.id).await,
             visitor(&server, w.account, w.contact, other_inbox.id).await,

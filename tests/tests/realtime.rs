@@ -11,10 +11,10 @@ use std::time::Duration;
 use conversation_core::actor::Role;
 use conversation_core::channel::ChannelKind;
 use conversation_core::entities::{
-    Agent, Availability, Contact, DEFAULT_CAPACITY, DEFAULT_OFFER_TIMEOUT_SECS, DeliveryMode,
-    Inbox, InboxSettings, Queue, RoutingStrategy,
+    Agent, Availability, DEFAULT_CAPACITY, DEFAULT_OFFER_TIMEOUT_SECS, DeliveryMode, Inbox, Queue,
+    RoutingStrategy,
 };
-use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
+use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, QueueId};
 use conversation_core::message::MessageKind;
 use conversation_core::ports::{Session, SessionSubject};
 use futures_util::{SinkExt, StreamExt};
@@ -115,45 +115,11 @@ async fn queue(server: &TestServer, account: AccountId, members: Vec<AgentId>) -
 }
 
 async fn web_inbox(server: &TestServer, account: AccountId, queue: Option<QueueId>) -> Inbox {
-    let inbox = Inbox {
-        id: InboxId::from_uuid(Uuid::new_v4()),
-        account,
-        name: "Website".into(),
-        channel: ChannelKind::WebChat,
-        queue,
-        settings: InboxSettings::default(),
-    };
-    server
-        .app
-        .store()
-        .save_inbox(&inbox)
-        .await
-        .expect("inbox stored");
-    inbox
+    server.inbox_in(account, ChannelKind::WebChat, queue).await
 }
 
 async fn contact(server: &TestServer, account: AccountId) -> ContactId {
-    let id = ContactId::from_uuid(Uuid::new_v4());
-    server
-        .app
-        .store()
-        .save_contact(&Contact {
-            id,
-            account,
-            name: Some("Visitor".into()),
-            email: None,
-            phone: None,
-            location: None,
-            notes: String::new(),
-            attributes: std::collections::BTreeMap::new(),
-            responsible_agent: None,
-            identities: Vec::new(),
-            merged_into: None,
-            created_at: server.app.now(),
-        })
-        .await
-        .expect("contact stored");
-    id
+    server.contact_in(account).await
 }
 
 async fn visitor(server: &TestServer, inbox: &Inbox, contact: ContactId) -> String {

@@ -231,11 +231,10 @@ impl App {
                 .ok_or(DomainError::NotFound)?;
         }
         let target_queue_timeout = match seen.value.assignment().and_then(|a| a.queue()) {
-            Some(queue) => self
-                .store
-                .queue(account, queue)
-                .await?
-                .map_or(30, |q| q.offer_timeout_secs),
+            Some(queue) => self.store.queue(account, queue).await?.map_or(
+                conversation_core::entities::DEFAULT_OFFER_TIMEOUT_SECS,
+                |q| q.offer_timeout_secs,
+            ),
             None => conversation_core::entities::DEFAULT_OFFER_TIMEOUT_SECS,
         };
         let changed: Changed = self
