@@ -42,6 +42,9 @@ pub struct TestServer {
 /// The owner's password in every test server.
 pub const OWNER_PASSWORD: &str = "owner-password-1";
 
+/// The password of the agents and other owners tests create.
+pub const AGENT_PASSWORD: &str = "agent-password-1";
+
 /// Opens the backend.
 ///
 /// # Panics
@@ -196,6 +199,70 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Signs in with an email and a password and returns the bearer token.
+    ///
+    /// # Panics
+    /// When the credentials are refused.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/sign-in",
+                None,
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// A new plain agent of the owner's account, signed in: their view and their token.
+    ///
+    /// # Panics
+    /// When the owner may not create them.
+    pub async fn new_agent(&self, name: &str) -> (Value, String) {
+        let email = format!("agent-{}@example.test", uuid::Uuid::new_v4());
+        let (status, agent) = self
+            .post(
+                "/api/v1/agents",
+                Some(&self.owner),
+                &serde_json::json!({"name": name, "email": email, "password": AGENT_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{agent}");
+        let token = self.sign_in(&email, AGENT_PASSWORD).await;
+        (agent, token)
+    }
+
+    /// The owner of a new account of the same server, signed in.
+    ///
+    /// # Panics
+    /// When the account cannot be made.
+    pub async fn other_account_owner(&self) -> String {
+        let email = format!("other-{}@example.test", uuid::Uuid::new_v4());
+        self.app
+            .bootstrap(&email, Some(AGENT_PASSWORD))
+            .await
+            .expect("bootstrap")
+            .expect("a new account");
+        self.sign_in(&email, AGENT_PASSWORD).await
+    }
+
+    /// A new API token of the account of `admin` (an integration's token).
+    ///
+    /// # Panics
+    /// When `admin` may not create one.
+    pub async fn api_token(&self, admin: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/api-tokens",
+                Some(admin),
+                &serde_json::json!({"name": "bot flow"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
     /// The owner's account.
     ///
     /// # Panics

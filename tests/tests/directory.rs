@@ -1297,6 +1297,26 @@ e2e!(
         let (status, list) = server.get(&path, Some(&owner)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(list, json!([order]));
+        // C10, C12: the order shows in the conversation's timeline, with who created it; the
+        // refused ones left nothing there.
+        let (status, timeline) = server
+            .get(
+                &format!("/api/v1/conversations/{conversation}/timeline"),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{timeline}");
+        let orders: Vec<&Value> = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["event"])
+            .filter(|e| e["stream"] == "order_created")
+            .collect();
+        assert_eq!(orders.len(), 1, "{timeline}");
+        assert_eq!(orders[0]["order"], order["id"]);
+        assert_eq!(orders[0]["amount_minor"], 10498);
+        assert_eq!(orders[0]["actor"]["type"], "agent");
         // A2, S1: an agent who may not see the conversation gets 404 both ways.
         assert_eq!(
             server.get(&path, Some(&outsider)).await.0,

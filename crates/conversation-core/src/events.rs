@@ -6,9 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
+use crate::actor::Actor;
 use crate::conversation::{ConversationEvent, ConversationEventKind, ReplyKind};
 use crate::dialog::DialogEvent;
-use crate::ids::{ConversationId, DialogId, MessageId};
+use crate::entities::Order;
+use crate::ids::{ContactId, ConversationId, DialogId, MessageId, OrderId};
 use crate::message::{DeliveryStatus, MessageDeleted};
 use crate::presence::PresenceEvent;
 
@@ -25,6 +27,44 @@ pub struct MessageDeliveryUpdated {
     pub reason: Option<String>,
     /// When the channel reported it.
     pub at: Timestamp,
+}
+
+/// C10: an order was created from a conversation; it shows in the conversation's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCreated {
+    /// The conversation it was created from.
+    pub conversation: ConversationId,
+    /// The order.
+    pub order: OrderId,
+    /// The contact it is for.
+    pub contact: ContactId,
+    /// Its total, in minor units.
+    pub amount_minor: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Its reference in an external system, if any.
+    pub external_reference: Option<String>,
+    /// Who created it (C12).
+    pub actor: Actor,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl OrderCreated {
+    /// The event of a new order.
+    #[must_use]
+    pub fn of(order: &Order) -> Self {
+        Self {
+            conversation: order.conversation,
+            order: order.id,
+            contact: order.contact,
+            amount_minor: order.amount_minor,
+            currency: order.currency.clone(),
+            external_reference: order.external_reference.clone(),
+            actor: order.created_by,
+            at: order.created_at,
+        }
+    }
 }
 
 /// Anything that happened in an account, as the event log stores it.
@@ -48,6 +88,8 @@ pub enum DomainEvent {
     MessageDeleted(MessageDeleted),
     /// A message's delivery status moved (M6).
     MessageDelivery(MessageDeliveryUpdated),
+    /// An order was created from a conversation (C10).
+    OrderCreated(OrderCreated),
 }
 
 impl DomainEvent {
@@ -60,6 +102,7 @@ impl DomainEvent {
             Self::Presence(event) => event.at(),
             Self::MessageDeleted(event) => event.deleted_at,
             Self::MessageDelivery(event) => event.at,
+            Self::OrderCreated(event) => event.at,
         }
     }
 
@@ -72,6 +115,7 @@ impl DomainEvent {
             Self::Presence(_) => None,
             Self::MessageDeleted(event) => Some(event.conversation),
             Self::MessageDelivery(event) => Some(event.conversation),
+            Self::OrderCreated(event) => Some(event.conversation),
         }
     }
 
@@ -94,7 +138,8 @@ impl DomainEvent {
                     | DialogEvent::SatisfactionRecorded { .. }
                     | DialogEvent::SatisfactionClickIgnored { .. }
             ),
-            Self::Presence(_) => false,
+            // Orders are the business's record; the contact hears of them through the channel.
+            Self::Presence(_) | Self::OrderCreated(_) => false,
             Self::MessageDeleted(_) | Self::MessageDelivery(_) => true,
         }
     }
@@ -166,6 +211,47 @@ mod tests {
         assert_eq!(serde_json::from_str::<DomainEvent>(&json).unwrap(), event);
         assert_eq!(event.conversation(), Some(ConversationId::from_u128(1)));
         assert_eq!(event.at(), at());
+    }
+
+    #[test]
+    fn c10_an_order_is_a_timeline_event_of_its_conversation_kept_from_the_contact() {
+        use crate::entities::{NewOrder, Order, OrderLine, OrderOrigin};
+        use crate::ids::{AccountId, OrderId};
+        let order = Order::create(
+            OrderOrigin {
+                id: OrderId::from_u128(9),
+                account: AccountId::from_u128(1),
+                conversation: ConversationId::from_u128(1),
+                contact: ContactId::from_u128(4),
+            },
+            NewOrder {
+                items: vec![OrderLine {
+                    name: "Router".into(),
+                    quantity: 2,
+                    unit_price_minor: 4999,
+                }],
+                currency: "eur".into(),
+                note: String::new(),
+                external_reference: Some("ERP-7".into()),
+            },
+            Actor::Agent(AgentId::from_u128(2)),
+            at(),
+        )
+        .unwrap();
+        let event = DomainEvent::OrderCreated(OrderCreated::of(&order));
+        assert_eq!(event.conversation(), Some(ConversationId::from_u128(1)));
+        assert_eq!(event.at(), at());
+        assert!(!event.visible_to_contact());
+        let DomainEvent::OrderCreated(created) = &event else {
+            unreachable!()
+        };
+        assert_eq!(
+            (created.amount_minor, created.currency.as_str()),
+            (9998, "EUR")
+        );
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["stream"], "order_created");
+        assert_eq!(serde_json::from_value::<DomainEvent>(json).unwrap(), event);
     }
 
     #[test]

@@ -93,25 +93,35 @@ impl App {
         conversation: &Conversation,
     ) -> AppResult<ConversationAccess> {
         let queues = self.store.queues_of_agent(account, principal.agent).await?;
-        let queue = conversation.assignment().and_then(|a| a.queue());
+        // C9: a closed conversation still belongs to its last queue and assignee.
+        let (queue, last_assignee) = conversation.belongs_to();
         Ok(ConversationAccess {
             assignee: conversation.load_holder(),
             member_of_queue: queue.is_some_and(|q| queues.contains(&q)),
             participant: conversation.writers().contains(&principal.agent)
+                || (conversation.is_closed() && last_assignee == Some(principal.agent))
                 || matches!(&conversation.state, conversation_core::conversation::ConversationState::Interrupted { agents, .. } if agents.contains(&principal.agent))
                 || matches!(conversation.assignment(), Some(conversation_core::conversation::Assignment::ConferenceRequested { invitee, .. }) if *invitee == principal.agent),
         })
     }
 
-    /// A conversation the caller may see (S1: anything else is `not_found`).
+    /// A conversation the caller may see (S1: anything else is `not_found`). An integration
+    /// sees every conversation of its account (a bot flow reads what it handles).
     ///
     /// # Errors
-    /// `not_found`; `forbidden` for visitors.
+    /// `not_found`, also for visitors (S5).
     pub async fn conversation(
         &self,
         caller: &Caller,
         id: ConversationId,
     ) -> AppResult<Versioned<Conversation>> {
+        if let Caller::Integration { account } = caller {
+            return Ok(self
+                .store
+                .conversation(*account, id)
+                .await?
+                .ok_or(DomainError::NotFound)?);
+        }
         let (account, principal) = agent_of(caller)?;
         let stored = self
             .store
@@ -332,6 +342,45 @@ impl App {
                     },
                 };
                 Ok(Plan::command(command))
+            })
+            .await?;
+        Ok(changed.conversation)
+    }
+
+    /// C11: the bot flow's integration hands a conversation back: status `open`, waiting in
+    /// `queue` (or its inbox's queue) to be routed (R3).
+    ///
+    /// # Errors
+    /// `forbidden` for agents (the flow hands back, with its API token), `not_found` for
+    /// visitors and for another account's conversation or queue (S1), `invalid_transition`
+    /// when the conversation is not with a bot.
+    pub async fn hand_back(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        queue: Option<QueueId>,
+    ) -> AppResult<Versioned<Conversation>> {
+        let account = match caller {
+            Caller::Integration { account } => *account,
+            Caller::Visitor { .. } => return Err(DomainError::NotFound.into()),
+            Caller::Agent { .. } => {
+                return Err(DomainError::Forbidden {
+                    action: "hand a conversation back from a bot flow: the flow's integration does it with its API token",
+                }
+                .into());
+            }
+        };
+        if let Some(queue) = queue {
+            self.store
+                .queue(account, queue)
+                .await?
+                .ok_or(DomainError::NotFound)?;
+        }
+        let changed = self
+            .change_conversation(account, id, |ctx| {
+                Ok(Plan::command(ConversationCommand::HandBack {
+                    queue: queue.or(ctx.inbox.queue),
+                }))
             })
             .await?;
         Ok(changed.conversation)

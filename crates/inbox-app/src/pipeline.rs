@@ -5,7 +5,7 @@
 
 use conversation_core::conversation::{Conversation, ConversationCommand, LoadChange};
 use conversation_core::dialog::ContactDialogs;
-use conversation_core::entities::Inbox;
+use conversation_core::entities::{Inbox, Order};
 use conversation_core::ids::{AccountId, ConversationId};
 use conversation_core::message::Message;
 use conversation_core::ports::{
@@ -40,6 +40,8 @@ pub struct Plan {
     pub messages: Vec<Message>,
     /// Changes to stored messages.
     pub message_updates: Vec<MessageUpdate>,
+    /// Orders created from the conversation (C10).
+    pub orders: Vec<Order>,
     /// Work for after the commit.
     pub outbox: Vec<OutboxItem>,
 }
@@ -130,6 +132,7 @@ impl App {
             }
             commit.messages.clone_from(&plan.messages);
             commit.message_updates = plan.message_updates;
+            commit.orders = plan.orders;
             commit.outbox = plan.outbox;
             if commit.changes.is_empty()
                 && commit.messages.is_empty()

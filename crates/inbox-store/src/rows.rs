@@ -95,9 +95,9 @@ pub struct ConversationColumns {
     pub status: &'static str,
     /// C7.
     pub interrupted: bool,
-    /// Its queue.
+    /// Its queue (closed: the last one, see `Conversation::belongs_to`).
     pub queue: Option<Uuid>,
-    /// Its assignee.
+    /// Its assignee (closed: the last one).
     pub assignee: Option<Uuid>,
     /// A conference guest.
     pub guest: Option<Uuid>,
@@ -139,11 +139,13 @@ pub fn conversation_columns(c: &Conversation) -> StoreResult<ConversationColumns
         ConversationState::Interrupted { agents, .. } => agents.iter().copied().collect(),
         _ => Vec::new(),
     };
+    // C9: a closed conversation keeps its last queue and assignee for the `resolved` list.
+    let (queue, assignee) = c.belongs_to();
     Ok(ConversationColumns {
         status: status_name(c.status()),
         interrupted: matches!(c.state, ConversationState::Interrupted { .. }),
-        queue: assignment.and_then(Assignment::queue).map(|q| q.as_uuid()),
-        assignee: c.assignee().map(|a| a.as_uuid()),
+        queue: queue.map(|q| q.as_uuid()),
+        assignee: assignee.map(|a| a.as_uuid()),
         guest,
         load_holder: c.load_holder().map(|a| a.as_uuid()),
         alerted: to_json(&alerted)?,

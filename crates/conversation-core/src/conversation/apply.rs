@@ -76,8 +76,14 @@ impl Conversation {
             Kind::Reopened { queue } | Kind::HandedBack { queue } | Kind::Queued { queue, .. } => {
                 self.open(waiting_in(*queue, at));
             }
-            Kind::Resolved { .. } => self.close(ConversationState::Resolved { at }),
-            Kind::Dropped { .. } => self.close(ConversationState::Dropped { at }),
+            Kind::Resolved { .. } => {
+                let (queue, agent) = self.belongs_to();
+                self.close(ConversationState::Resolved { at, queue, agent });
+            }
+            Kind::Dropped { .. } => {
+                let (queue, agent) = self.belongs_to();
+                self.close(ConversationState::Dropped { at, queue, agent });
+            }
             Kind::Offered { agent, deadline } => {
                 let queued_since = match self.assignment() {
                     Some(Assignment::Waiting { since, .. }) => *since,

@@ -156,11 +156,23 @@ pub enum ConversationState {
     Resolved {
         /// When.
         at: Timestamp,
+        /// The queue it was in when it closed: its members still see it (C9 `resolved`, A2).
+        #[serde(default)]
+        queue: Option<QueueId>,
+        /// The agent who held it when it closed: they still see it (C9 `resolved`, A2).
+        #[serde(default)]
+        agent: Option<AgentId>,
     },
     /// Dropped as unresponsive (C6).
     Dropped {
         /// When.
         at: Timestamp,
+        /// The queue it was in when it was dropped.
+        #[serde(default)]
+        queue: Option<QueueId>,
+        /// The agent who held it when it was dropped.
+        #[serde(default)]
+        agent: Option<AgentId>,
     },
 }
 
@@ -235,6 +247,21 @@ impl Conversation {
         match &self.state {
             ConversationState::Open { assignment } => Some(assignment),
             _ => None,
+        }
+    }
+
+    /// A2, C9: the queue and the agent it belongs to, for who may see it: while open, its
+    /// queue and its assignee; once closed, the queue and the assignee it had when it closed,
+    /// so that they still find it in their `resolved` list.
+    #[must_use]
+    pub fn belongs_to(&self) -> (Option<QueueId>, Option<AgentId>) {
+        match &self.state {
+            ConversationState::Resolved { queue, agent, .. }
+            | ConversationState::Dropped { queue, agent, .. } => (*queue, *agent),
+            _ => (
+                self.assignment().and_then(Assignment::queue),
+                self.assignee(),
+            ),
         }
     }
 

@@ -446,8 +446,17 @@ fn c5_assignee_resolves_and_frees_capacity() {
             released: Some(ALICE)
         }]
     );
-    assert_eq!(c.state, ConversationState::Resolved { at: t(5) });
+    // C9: it remembers where it was, so its queue and its agent still find it.
+    assert_eq!(
+        c.state,
+        ConversationState::Resolved {
+            at: t(5),
+            queue: Some(SUPPORT),
+            agent: Some(ALICE)
+        }
+    );
     assert_eq!(c.load_holder(), None);
+    assert_eq!(c.assignee(), None);
 }
 
 #[test]

@@ -1,20 +1,20 @@
 //! C10: orders (or service requests) created from a conversation: linked to it and to its
-//! contact, written with an outbox row that sends the `order.created` webhook to integrations
-//! (N5) in the same transaction.
-//!
-//! The conversation's timeline (C12) does not show the order yet: `conversation-core` has no
-//! conversation event for it, and events are the core's to define.
+//! contact, written through the conversation's pipeline with an `OrderCreated` event in its
+//! timeline (C12) and an outbox row that sends the `order.created` webhook to integrations
+//! (N5), all in one transaction.
 
-use conversation_core::DomainError;
 use conversation_core::entities::{NewOrder, Order, OrderOrigin};
+use conversation_core::events::OrderCreated;
 use conversation_core::ids::{ConversationId, OrderId};
-use conversation_core::ports::{Commit, OutboxItem, OutboxKind};
+use conversation_core::ports::{OutboxItem, OutboxKind};
+use conversation_core::{DomainError, DomainEvent};
 use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::agent_of;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
+use crate::pipeline::Plan;
 
 /// An order as an agent submits it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct CreateOrder {
 
 /// The body of the `order.created` webhook.
 #[derive(Serialize)]
-struct OrderCreated<'a> {
+struct OrderWebhook<'a> {
     event: &'static str,
     account: conversation_core::ids::AccountId,
     order: &'a Order,
@@ -46,42 +46,50 @@ impl App {
         create: CreateOrder,
     ) -> AppResult<Order> {
         let (account, principal) = agent_of(caller)?;
-        let seen = self.conversation(caller, conversation).await?;
-        let now = self.now();
-        let origin = OrderOrigin {
-            id: OrderId::from_uuid(self.new_id()),
-            account,
-            conversation,
-            contact: seen.value.contact,
-        };
-        let order = Order::create(origin, create.order, principal.actor(), now)?;
-        if create
-            .amount_minor
-            .is_some_and(|amount| amount != order.amount_minor)
-        {
-            return Err(DomainError::InvalidValue {
-                field: "amount_minor",
-                reason: "is not the sum of quantity times unit price of the items",
+        self.conversation(caller, conversation).await?;
+        let id = OrderId::from_uuid(self.new_id());
+        let mut created = None;
+        self.change_conversation(account, conversation, |ctx| {
+            let origin = OrderOrigin {
+                id,
+                account,
+                conversation,
+                contact: ctx.conversation.contact,
+            };
+            let order = Order::create(origin, create.order.clone(), principal.actor(), ctx.now)?;
+            if create
+                .amount_minor
+                .is_some_and(|amount| amount != order.amount_minor)
+            {
+                return Err(DomainError::InvalidValue {
+                    field: "amount_minor",
+                    reason: "is not the sum of quantity times unit price of the items",
+                }
+                .into());
             }
-            .into());
-        }
-        let payload = serde_json::to_string(&OrderCreated {
-            event: "order.created",
-            account,
-            order: &order,
+            let payload = serde_json::to_string(&OrderWebhook {
+                event: "order.created",
+                account,
+                order: &order,
+            })
+            .map_err(AppError::internal)?;
+            let plan = Plan {
+                extra_events: vec![DomainEvent::OrderCreated(OrderCreated::of(&order))],
+                outbox: vec![OutboxItem {
+                    id: self.ids.new_uuid(ctx.now),
+                    account,
+                    kind: OutboxKind::Webhook,
+                    payload,
+                    due_at: ctx.now,
+                }],
+                orders: vec![order.clone()],
+                ..Plan::default()
+            };
+            created = Some(order);
+            Ok(plan)
         })
-        .map_err(AppError::internal)?;
-        let mut commit = Commit::new(account);
-        commit.orders.push(order.clone());
-        commit.outbox.push(OutboxItem {
-            id: self.new_id(),
-            account,
-            kind: OutboxKind::Webhook,
-            payload,
-            due_at: now,
-        });
-        self.store.commit(commit).await?;
-        Ok(order)
+        .await?;
+        created.ok_or_else(|| AppError::Internal("the order was not planned".into()))
     }
 
     /// C10: the orders of a conversation the caller may see, oldest first.

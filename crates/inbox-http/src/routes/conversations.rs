@@ -302,14 +302,15 @@ pub struct ActionRequest {
     pub message: Option<String>,
     /// `assign`, `transfer`, `invite`: the agent.
     pub agent: Option<Uuid>,
-    /// `assign`, `transfer`: the queue.
+    /// `assign`, `transfer`: the queue; `hand_back`: the queue it waits in (default: its
+    /// inbox's queue).
     pub queue: Option<Uuid>,
     /// `hand_to_bot`: the flow's name.
     pub flow: Option<String>,
 }
 
 /// The actions of `POST /api/v1/conversations/{id}/{action}`.
-const ACTIONS: &str = "resolve, drop, reopen, assign, claim, accept_offer, decline_offer, transfer, invite, accept_conference, decline_conference, leave_conference, hand_to_bot";
+const ACTIONS: &str = "resolve, drop, reopen, assign, claim, accept_offer, decline_offer, transfer, invite, accept_conference, decline_conference, leave_conference, hand_to_bot, hand_back";
 
 fn action(name: &str, request: ActionRequest) -> ApiResult<Action> {
     let wrap_up = request.wrap_up.map(WrapUpReasonId::from_uuid);
@@ -359,9 +360,10 @@ fn action(name: &str, request: ActionRequest) -> ApiResult<Action> {
 
 /// Does an action: `resolve`, `drop`, `reopen`, `assign`, `claim`, `accept_offer`,
 /// `decline_offer`, `transfer`, `invite`, `accept_conference`, `decline_conference`,
-/// `leave_conference`, `hand_to_bot`.
+/// `leave_conference`, `hand_to_bot`; and `hand_back` (C11), which only the bot flow's
+/// integration does, with its API token.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/{action}", tag = "conversations", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("action" = String, Path, description = "resolve, drop, reopen, assign, claim, accept_offer, decline_offer, transfer, invite, accept_conference, decline_conference, leave_conference, hand_to_bot")),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "resolve, drop, reopen, assign, claim, accept_offer, decline_offer, transfer, invite, accept_conference, decline_conference, leave_conference, hand_to_bot, hand_back (API tokens only)")),
     request_body = ActionRequest, responses(
     (status = 200, body = ConversationView),
     (status = 403, body = crate::error::Problem),
@@ -375,12 +377,20 @@ async fn act(
     Path((id, name)): Path<(Uuid, String)>,
     Body(request): Body<ActionRequest>,
 ) -> ApiResult<Json<ConversationView>> {
+    let id = ConversationId::from_uuid(id);
+    if name == "hand_back" {
+        if request.wrap_up.is_some()
+            || request.message.is_some()
+            || request.agent.is_some()
+            || request.flow.is_some()
+        {
+            return Err(ApiError::bad_request("`hand_back` takes only `queue`"));
+        }
+        let queue = request.queue.map(QueueId::from_uuid);
+        return Ok(Json(
+            (&state.app.hand_back(&caller, id, queue).await?).into(),
+        ));
+    }
     let action = action(&name, request)?;
-    Ok(Json(
-        (&state
-            .app
-            .act(&caller, ConversationId::from_uuid(id), action)
-            .await?)
-            .into(),
-    ))
+    Ok(Json((&state.app.act(&caller, id, action).await?).into()))
 }

@@ -202,8 +202,21 @@ impl World {
                         .collect(),
                 };
             }
-            10 => return ConversationState::Resolved { at: rng.time() },
-            _ => return ConversationState::Dropped { at: rng.time() },
+            // C9: a closed conversation remembers its last queue and agent, or none.
+            10 => {
+                return ConversationState::Resolved {
+                    at: rng.time(),
+                    queue,
+                    agent: rng.chance(70).then_some(agent),
+                };
+            }
+            _ => {
+                return ConversationState::Dropped {
+                    at: rng.time(),
+                    queue,
+                    agent: rng.chance(70).then_some(agent),
+                };
+            }
         };
         ConversationState::Open { assignment }
     }
@@ -495,7 +508,11 @@ contract!(
             let c = conversation(
                 fx.account,
                 inbox,
-                ConversationState::Resolved { at: t(1) },
+                ConversationState::Resolved {
+                    at: t(1),
+                    queue: None,
+                    agent: None,
+                },
                 t(i64::from(n)),
             );
             put(&fx, &c).await;

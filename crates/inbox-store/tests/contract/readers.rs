@@ -172,7 +172,11 @@ contract!(
         assert_eq!(stored.value, c);
         assert_eq!(stored.version, 1);
         // A rewrite reads back too, one version up.
-        c.state = ConversationState::Resolved { at: micro(40, 5) };
+        c.state = ConversationState::Resolved {
+            at: micro(40, 5),
+            queue: Some(QueueId::from_uuid(id())),
+            agent: Some(AgentId::from_uuid(id())),
+        };
         c.waiting_since = None;
         replace(&fx, &c, 1).await;
         let stored = fx
@@ -891,7 +895,11 @@ contract!(
                     since: t(2),
                 },
             },
-            ConversationState::Resolved { at: t(3) },
+            ConversationState::Resolved {
+                at: t(3),
+                queue: Some(queue),
+                agent: Some(agent),
+            },
         ] {
             put(&fx, &conversation(fx.account, inbox, state, t(1))).await;
         }

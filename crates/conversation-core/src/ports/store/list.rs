@@ -116,8 +116,8 @@ impl ConversationQuery {
             return false;
         }
         let viewer = &self.viewer;
-        let assignee = conversation.assignee();
-        let queue = conversation.assignment().and_then(|a| a.queue());
+        // A closed conversation keeps the queue and assignee it had (C9 `resolved`).
+        let (queue, assignee) = conversation.belongs_to();
         let guest = match conversation.assignment() {
             Some(crate::conversation::Assignment::Conference { guest, .. }) => Some(*guest),
             _ => None,
@@ -240,6 +240,52 @@ mod tests {
         assert!(q(ListFilter::AwaitingReply).admits(&mine));
         assert!(q(ListFilter::All).admits(&mine) && q(ListFilter::All).admits(&waiting_mine));
         assert!(!q(ListFilter::Resolved).admits(&mine));
+    }
+
+    #[test]
+    fn c9_a2_closed_conversations_stay_visible_to_their_last_agent_and_queue() {
+        let close = |mut c: Conversation, command: ConversationCommand| {
+            for e in c.decide(&command, at(3)).unwrap() {
+                c.apply(&e);
+            }
+            c
+        };
+        let by = |agent| crate::actor::Principal::agent(agent);
+        let resolved_mine = close(
+            conversation(OTHER_QUEUE, Some(ME)),
+            ConversationCommand::Resolve {
+                by: by(ME),
+                wrap_up: None,
+                closing: None,
+                wrap_up_mandatory: false,
+            },
+        );
+        let dropped_in_my_queue = close(
+            conversation(MY_QUEUE, Some(OTHER)),
+            ConversationCommand::Drop {
+                by: by(OTHER),
+                member_of_queue: true,
+            },
+        );
+        let resolved_elsewhere = close(
+            conversation(OTHER_QUEUE, Some(OTHER)),
+            ConversationCommand::Resolve {
+                by: by(OTHER),
+                wrap_up: None,
+                closing: None,
+                wrap_up_mandatory: false,
+            },
+        );
+        let resolved = query(ListFilter::Resolved, false);
+        assert!(resolved.admits(&resolved_mine));
+        assert!(resolved.admits(&dropped_in_my_queue));
+        assert!(!resolved.admits(&resolved_elsewhere));
+        assert!(query(ListFilter::Resolved, true).admits(&resolved_elsewhere));
+        // Closed is never open, mine or unassigned, whatever it remembers.
+        for filter in [ListFilter::Mine, ListFilter::Queue, ListFilter::All] {
+            assert!(!query(filter, false).admits(&resolved_mine));
+            assert!(!query(filter, false).admits(&dropped_in_my_queue));
+        }
     }
 
     #[test]
