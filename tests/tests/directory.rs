@@ -1249,6 +1249,81 @@ e2e!(n2_my_tasks_by_due_time, |server: TestServer| async move {
     assert_eq!(tasks[0]["source"]["type"], "returning_contact");
     let (_, mine) = server.get("/api/v1/me/tasks", Some(&owner)).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
+    let not_mine = mine[0]["id"].clone();
+
+    // Ann writes one down herself; it takes its place by due time.
+    let due = now + Duration::minutes(10);
+    let (status, written) = server
+        .post(
+            "/api/v1/me/tasks",
+            Some(&token),
+            &json!({"title": " Send the invoice ", "due_at": due}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{written}");
+    assert_eq!(written["title"], "Send the invoice");
+    assert_eq!(written["source"], json!({"type": "personal"}));
+    assert_eq!(written["done_at"], Value::Null);
+    for bad in [
+        json!({"title": "  ", "due_at": due}),
+        json!({"title": "x".repeat(501), "due_at": due}),
+    ] {
+        let (status, problem) = server.post("/api/v1/me/tasks", Some(&token), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    }
+    // S2: nobody writes on someone else's list.
+    let (status, _) = server
+        .post(
+            "/api/v1/me/tasks",
+            Some(&token),
+            &json!({"title": "x", "due_at": due, "agent": me["id"]}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused"
+    );
+
+    // She ticks it off and on again; another agent's task is not found for her.
+    let path = format!("/api/v1/me/tasks/{}", text(&written["id"]));
+    let (status, done) = server
+        .patch(&path, Some(&token), &json!({"done": true}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done["done_at"].is_string(), "{done}");
+    let (_, tasks) = server.get("/api/v1/me/tasks", Some(&token)).await;
+    let titles: Vec<(&str, bool)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (text(&t["title"]), t["done_at"].is_string()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("Sooner", false),
+            ("Send the invoice", true),
+            ("Later", false)
+        ]
+    );
+    let (_, undone) = server
+        .patch(&path, Some(&token), &json!({"done": false}))
+        .await;
+    assert_eq!(undone["done_at"], Value::Null);
+    let (status, problem) = server
+        .patch(
+            &format!("/api/v1/me/tasks/{}", text(&not_mine)),
+            Some(&token),
+            &json!({"done": true}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (_, mine) = server.get("/api/v1/me/tasks", Some(&owner)).await;
+    assert_eq!(mine[0]["done_at"], Value::Null, "unchanged");
 });
 
 e2e!(

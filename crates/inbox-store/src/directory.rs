@@ -16,7 +16,9 @@ use conversation_core::conversation::Conversation;
 use conversation_core::entities::{
     Account, Agent, Contact, Inbox, Order, Queue, SettingEntry, Task,
 };
-use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
+use conversation_core::ids::{
+    AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId, TaskId,
+};
 use conversation_core::ports::{Dependency, DirectoryStore, SettingKind, StoreError, Versioned};
 use conversation_core::presence::AgentPresence;
 use serde::Serialize;
@@ -703,6 +705,40 @@ impl DirectoryStore for SqlStore {
             .iter()
             .map(|row| row.json("state").store())
             .collect()
+    }
+
+    async fn task(&self, account: AccountId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        self.db
+            .fetch_optional(
+                "SELECT state FROM tasks WHERE id = $1 AND account_id = $2",
+                &args![id, account],
+            )
+            .await
+            .store()?
+            .map(|row| row.json("state").store())
+            .transpose()
+    }
+
+    async fn update_task(&self, task: &Task) -> Result<(), StoreError> {
+        let written = self
+            .db
+            .execute(
+                "UPDATE tasks SET due_at = $4, state = $5 \
+                 WHERE id = $1 AND account_id = $2 AND agent_id = $3",
+                &args![
+                    task.id,
+                    task.account,
+                    task.agent,
+                    task.due_at,
+                    to_json(task)?
+                ],
+            )
+            .await
+            .store()?;
+        if written == 0 {
+            return Err(DomainError::NotFound.into());
+        }
+        Ok(())
     }
 
     async fn orders(

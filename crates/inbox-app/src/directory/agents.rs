@@ -1,13 +1,13 @@
 //! Agents: the account's list with presence (R1), profiles with capacity, experience and cost
 //! tier (R2, R3), roles, flags and permissions (A2), availability changes through the presence
-//! machine (R1: from `rona` only `available`), and an agent's own tasks (N2).
+//! machine (R1: from `rona` only `available`).
 
 use std::collections::BTreeSet;
 
 use conversation_core::DomainError;
 use conversation_core::DomainEvent;
 use conversation_core::actor::{Permission, Role};
-use conversation_core::entities::{Agent, Availability, DEFAULT_CAPACITY, Task};
+use conversation_core::entities::{Agent, Availability, DEFAULT_CAPACITY};
 use conversation_core::ids::AgentId;
 use conversation_core::permissions;
 use conversation_core::ports::StoreError;
@@ -298,14 +298,5 @@ impl App {
             .agent(account, target)
             .await?
             .ok_or(DomainError::NotFound)?)
-    }
-
-    /// N2: the caller's personal tasks, by due time.
-    ///
-    /// # Errors
-    /// `forbidden` for callers that are not agents.
-    pub async fn my_tasks(&self, caller: &Caller) -> AppResult<Vec<Task>> {
-        let (account, principal) = agent_of(caller)?;
-        Ok(self.store.tasks(account, principal.agent).await?)
     }
 }

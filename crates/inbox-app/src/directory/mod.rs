@@ -17,6 +17,7 @@ mod inboxes;
 mod orders;
 mod queues;
 mod settings;
+mod tasks;
 
 use conversation_core::DomainError;
 use conversation_core::actor::Principal;

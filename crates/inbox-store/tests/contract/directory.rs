@@ -907,6 +907,54 @@ contract!(n2_an_agents_tasks_by_due_time, |fx: Fixture| async move {
 });
 
 contract!(
+    n2_a_task_is_read_and_updated_only_by_its_account_and_agent,
+    |fx: Fixture| async move {
+        let (a, b) = (fx.agent(5).await, fx.agent(5).await);
+        let mut first = task(&fx, a, "Call back", 60);
+        let second = task(&fx, a, "Refund", 30);
+        let mut commit = Commit::new(fx.account);
+        commit.tasks = vec![first.clone(), second.clone()];
+        fx.store.commit(commit).await.unwrap();
+        assert_eq!(
+            fx.store.task(fx.account, first.id).await.unwrap(),
+            Some(first.clone())
+        );
+        // Done, and moved later: the list follows the new due time.
+        first.done_at = Some(t(70));
+        first.due_at = t(10);
+        fx.store.update_task(&first).await.unwrap();
+        assert_eq!(
+            fx.store.tasks(fx.account, a).await.unwrap(),
+            [first.clone(), second]
+        );
+        // A1: another account reads nothing and changes nothing; nor does another agent.
+        let other = other_account(&fx).await;
+        assert_eq!(fx.store.task(other, first.id).await.unwrap(), None);
+        for wrong in [
+            Task {
+                account: other,
+                ..first.clone()
+            },
+            Task {
+                agent: b,
+                ..first.clone()
+            },
+        ] {
+            let mut wrong = wrong;
+            wrong.done_at = None;
+            assert_eq!(
+                code(&fx.store.update_task(&wrong).await.unwrap_err()),
+                "not_found"
+            );
+        }
+        assert_eq!(
+            fx.store.task(fx.account, first.id).await.unwrap(),
+            Some(first)
+        );
+    }
+);
+
+contract!(
     c10_the_orders_of_a_conversation_oldest_first,
     |fx: Fixture| async move {
         let (inbox, contact) = (fx.inbox(None).await, fx.contact().await);

@@ -10,7 +10,7 @@ use super::readers::Versioned;
 use crate::Timestamp;
 use crate::conversation::Conversation;
 use crate::entities::{Account, Agent, Contact, Inbox, Order, Queue, SettingEntry, Task};
-use crate::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId};
+use crate::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, QueueId, TaskId};
 use crate::presence::AgentPresence;
 
 /// Which of the account's setting lists (D10, R10).
@@ -202,6 +202,19 @@ pub trait DirectoryStore: Send + Sync {
     /// # Errors
     /// Only for storage failures.
     async fn tasks(&self, account: AccountId, agent: AgentId) -> Result<Vec<Task>, StoreError>;
+
+    /// N2: one task of the account.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn task(&self, account: AccountId, id: TaskId) -> Result<Option<Task>, StoreError>;
+
+    /// N2: writes a changed task (its title, due time or done time) over the stored one of
+    /// the same id, account and agent.
+    ///
+    /// # Errors
+    /// `not_found` when there is no such task.
+    async fn update_task(&self, task: &Task) -> Result<(), StoreError>;
 
     /// C10: the orders of a conversation, oldest first.
     ///

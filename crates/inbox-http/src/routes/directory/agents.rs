@@ -1,14 +1,12 @@
-//! Agents (A2, R1-R3), availability through the presence machine (R1) and the signed-in
-//! agent's tasks (N2).
+//! Agents (A2, R1-R3) and availability through the presence machine (R1).
 
 use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use conversation_core::actor::{Permission, Role};
-use conversation_core::entities::{Agent, Task};
+use conversation_core::entities::Agent;
 use conversation_core::ids::AgentId;
 use inbox_app::directory::{AgentProfile, NewAgent, SetAvailability};
 use serde::{Deserialize, Serialize};
@@ -17,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{json_of, mirror, name_of};
+use super::{mirror, name_of};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Body};
 use crate::state::AppState;
@@ -29,7 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_one, update))
         .routes(routes!(set_availability))
         .routes(routes!(set_my_availability))
-        .routes(routes!(my_tasks))
 }
 
 mirror! {
@@ -301,48 +298,4 @@ async fn set_my_availability(
         .set_availability(&caller, None, request.availability.into())
         .await?;
     Ok(Json((&agent).into()))
-}
-
-/// A personal task.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TaskView {
-    /// Its id.
-    pub id: Uuid,
-    /// What to do.
-    pub title: String,
-    /// Where it came from: `{"type": "dialog", "dialog": ...}` (D11) or
-    /// `{"type": "returning_contact", "contact": ..., "conversation": ...}` (R4).
-    #[schema(value_type = Object)]
-    pub source: serde_json::Value,
-    /// When it starts or is due.
-    pub due_at: DateTime<Utc>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it was done.
-    pub done_at: Option<DateTime<Utc>>,
-}
-
-impl From<&Task> for TaskView {
-    fn from(t: &Task) -> Self {
-        Self {
-            id: t.id.as_uuid(),
-            title: t.title.clone(),
-            source: json_of(&t.source),
-            due_at: t.due_at,
-            created_at: t.created_at,
-            done_at: t.done_at,
-        }
-    }
-}
-
-/// N2: the signed-in agent's tasks, by due time.
-#[utoipa::path(get, path = "/api/v1/me/tasks", tag = "agents", security(("bearer" = [])), responses(
-    (status = 200, body = Vec<TaskView>),
-))]
-async fn my_tasks(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-) -> ApiResult<Json<Vec<TaskView>>> {
-    let tasks = state.app.my_tasks(&caller).await?;
-    Ok(Json(tasks.iter().map(TaskView::from).collect()))
 }

@@ -9,6 +9,7 @@ mod inboxes;
 mod orders;
 mod queues;
 mod settings;
+mod tasks;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(settings::router())
         .merge(orders::router())
+        .merge(tasks::router())
 }
 
 /// For `Option<Option<T>>` fields: absent keeps the value (`None`), `null` clears it
