@@ -681,3 +681,33 @@ e2e!(
         assert_eq!(allow(&response), None);
     }
 );
+
+e2e!(
+    m6_the_contact_card_shows_when_the_visitor_was_last_seen,
+    |server: TestServer| async move {
+        let account = account(&server).await;
+        let inbox = web_inbox(&server, account, Some(4)).await;
+        let (token, contact) = visitor(&server, inbox, "Ada").await;
+        let card = format!("/api/v1/contacts/{contact}");
+        let (status, before) = server.get(&card, Some(&server.owner)).await;
+        assert_eq!(status, StatusCode::OK, "{before}");
+        assert_eq!(
+            before["last_seen_at"],
+            Value::Null,
+            "not seen since the start"
+        );
+
+        let started = server.app.now();
+        say(&server, &token, "anyone there?").await;
+        let (_, after) = server.get(&card, Some(&server.owner)).await;
+        let seen: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(after["last_seen_at"].clone()).expect("a last-seen time");
+        assert!(seen >= started && seen <= server.app.now(), "{after}");
+        // The edit of the card keeps it.
+        let (status, edited) = server
+            .patch(&card, Some(&server.owner), &json!({"notes": "VIP"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert_eq!(edited["last_seen_at"], after["last_seen_at"]);
+    }
+);

@@ -19,6 +19,7 @@ pub mod directory;
 mod error;
 pub mod hub;
 mod inbound;
+mod last_seen;
 mod messages;
 mod pipeline;
 pub mod realtime;

@@ -28,8 +28,7 @@
 //! Signals: [`Subscription::typing`] and [`Subscription::read`] send one, for a conversation
 //! the caller may see (`not_found` otherwise, the same answer for another account's id, S1),
 //! to the other agents and the visitor of that conversation, never back to the sender. A
-//! visitor's read indicator is only relayed: the store has no place yet for the contact's
-//! last-seen time (M6).
+//! visitor's read also marks their contact seen (M6).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -324,7 +323,12 @@ impl Subscription {
     /// As [`Subscription::typing`].
     pub async fn read(&mut self, conversation: ConversationId, sequence: u64) -> AppResult<()> {
         self.send_signal(conversation, SignalKind::Read { sequence })
-            .await
+            .await?;
+        // M6: a visitor who reads is seen.
+        if let Audience::Visitor { contact, .. } = self.audience {
+            self.app.mark_contact_seen(self.account, contact).await;
+        }
+        Ok(())
     }
 
     async fn send_signal(

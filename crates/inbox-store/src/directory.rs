@@ -707,6 +707,42 @@ impl DirectoryStore for SqlStore {
             .collect()
     }
 
+    async fn mark_contact_seen(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE contacts SET last_seen_at = $3 WHERE id = $1 AND account_id = $2 \
+                 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+                &args![contact, account, at],
+            )
+            .await
+            .store()?;
+        Ok(())
+    }
+
+    async fn contact_last_seen(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT last_seen_at FROM contacts WHERE id = $1 AND account_id = $2",
+                &args![contact, account],
+            )
+            .await
+            .store()?;
+        Ok(match row {
+            Some(row) => row.opt_time("last_seen_at").store()?,
+            None => None,
+        })
+    }
+
     async fn task(&self, account: AccountId, id: TaskId) -> Result<Option<Task>, StoreError> {
         self.db
             .fetch_optional(

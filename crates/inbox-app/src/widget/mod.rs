@@ -117,6 +117,7 @@ pub struct WidgetGuard {
     public: Limiter<IpAddr>,
     sessions: Limiter<IpAddr>,
     writes: Limiter<ContactId>,
+    seen: Limiter<ContactId>,
     origins: Mutex<HashMap<InboxId, (Vec<String>, Timestamp)>>,
 }
 
@@ -139,10 +140,19 @@ impl WidgetGuard {
             public: Limiter::new(config.public_per_ip, config.max_tracked_keys),
             sessions: Limiter::new(config.sessions_per_ip, config.max_tracked_keys),
             writes: Limiter::new(config.writes_per_visitor, config.max_tracked_keys),
+            seen: Limiter::new(
+                Rate::new(1, crate::last_seen::SEEN_EVERY_MS),
+                config.max_tracked_keys,
+            ),
             origins: Mutex::new(HashMap::new()),
         };
         let _ = guard.challenger();
         guard
+    }
+
+    /// M6: whether the contact's last-seen time may be written now (see `last_seen`).
+    pub(crate) fn seen_allowed(&self, contact: ContactId, now: Timestamp) -> bool {
+        self.seen.check(&contact, now).is_ok()
     }
 
     fn challenger(&self) -> AppResult<&pow::Challenger> {
@@ -629,7 +639,8 @@ impl App {
         .into())
     }
 
-    /// A3, S5: the inbox of a visitor's token, still a web chat inbox of their account.
+    /// A3, S5: the inbox of a visitor's token, still a web chat inbox of their account. Every
+    /// visitor request passes here, so here the contact is marked seen (M6).
     async fn visitor_inbox(&self, caller: &Caller) -> AppResult<(Inbox, ContactId)> {
         let (account, contact, inbox) = visitor_of(caller)?;
         let inbox = self
@@ -638,6 +649,7 @@ impl App {
             .await?
             .filter(|inbox| inbox.channel == ChannelKind::WebChat)
             .ok_or(DomainError::NotFound)?;
+        self.mark_contact_seen(account, contact).await;
         Ok((inbox, contact))
     }
 

@@ -955,6 +955,69 @@ contract!(
 );
 
 contract!(
+    m6_a_contacts_last_seen_time_only_moves_forward,
+    |fx: Fixture| async move {
+        let contact = fx.contact().await;
+        assert_eq!(
+            fx.store
+                .contact_last_seen(fx.account, contact)
+                .await
+                .unwrap(),
+            None
+        );
+        fx.store
+            .mark_contact_seen(fx.account, contact, t(50))
+            .await
+            .unwrap();
+        // A late, older report does not move it back.
+        fx.store
+            .mark_contact_seen(fx.account, contact, t(20))
+            .await
+            .unwrap();
+        assert_eq!(
+            fx.store
+                .contact_last_seen(fx.account, contact)
+                .await
+                .unwrap(),
+            Some(t(50))
+        );
+        // A1: another account neither reads nor marks it.
+        let other = other_account(&fx).await;
+        fx.store
+            .mark_contact_seen(other, contact, t(90))
+            .await
+            .unwrap();
+        assert_eq!(
+            fx.store.contact_last_seen(other, contact).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            fx.store
+                .contact_last_seen(fx.account, contact)
+                .await
+                .unwrap(),
+            Some(t(50))
+        );
+        // Editing the card keeps it.
+        let mut card = fx
+            .store
+            .contact(fx.account, contact)
+            .await
+            .unwrap()
+            .unwrap();
+        card.notes = "VIP".into();
+        fx.store.save_contact(&card).await.unwrap();
+        assert_eq!(
+            fx.store
+                .contact_last_seen(fx.account, contact)
+                .await
+                .unwrap(),
+            Some(t(50))
+        );
+    }
+);
+
+contract!(
     c10_the_orders_of_a_conversation_oldest_first,
     |fx: Fixture| async move {
         let (inbox, contact) = (fx.inbox(None).await, fx.contact().await);

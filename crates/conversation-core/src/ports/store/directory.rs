@@ -203,6 +203,27 @@ pub trait DirectoryStore: Send + Sync {
     /// Only for storage failures.
     async fn tasks(&self, account: AccountId, agent: AgentId) -> Result<Vec<Task>, StoreError>;
 
+    /// M6: records that the contact was seen at `at`; a later time already stored is kept.
+    ///
+    /// # Errors
+    /// Only for storage failures (an unknown contact changes nothing).
+    async fn mark_contact_seen(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// M6: when the contact was last seen, if ever.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn contact_last_seen(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
     /// N2: one task of the account.
     ///
     /// # Errors

@@ -62,6 +62,9 @@ pub struct ContactView {
     pub merged_into: Option<Uuid>,
     /// When the contact was first seen.
     pub created_at: DateTime<Utc>,
+    /// M6: when the contact was last seen (widget activity, a read, a message), to within
+    /// half a minute.
+    pub last_seen_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Contact> for ContactView {
@@ -85,8 +88,16 @@ impl From<&Contact> for ContactView {
                 .collect(),
             merged_into: c.merged_into.map(|m| m.as_uuid()),
             created_at: c.created_at,
+            last_seen_at: None,
         }
     }
+}
+
+/// The card of a contact the caller was allowed to read, with its last-seen time (M6).
+async fn card(state: &AppState, contact: &Contact) -> ApiResult<ContactView> {
+    let mut view = ContactView::from(contact);
+    view.last_seen_at = state.app.contact_last_seen(contact).await?;
+    Ok(view)
 }
 
 /// Changes to a contact; absent fields are kept, `null` clears.
@@ -139,7 +150,7 @@ async fn get_one(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ContactView>> {
     let contact = state.app.contact(&caller, ContactId::from_uuid(id)).await?;
-    Ok(Json((&contact).into()))
+    Ok(Json(card(&state, &contact).await?))
 }
 
 /// K1, K3: edits a contact: name, email, phone, location, notes, attributes, responsible agent.
@@ -171,7 +182,7 @@ async fn update(
             },
         )
         .await?;
-    Ok(Json((&contact).into()))
+    Ok(Json(card(&state, &contact).await?))
 }
 
 /// K2: merges another contact into this one (owners, admins, full access): its identities move
@@ -196,7 +207,7 @@ async fn merge(
             ContactId::from_uuid(request.contact),
         )
         .await?;
-    Ok(Json((&contact).into()))
+    Ok(Json(card(&state, &contact).await?))
 }
 
 /// K1: the contact's conversations (and those of contacts merged into it) that the caller may
