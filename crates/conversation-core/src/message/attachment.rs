@@ -66,9 +66,18 @@ const KINDS: [(&str, Signature); 20] = [
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         Signature::Prefix(ZIP),
     ),
-    ("application/vnd.oasis.opendocument.text", Signature::Prefix(ZIP)),
-    ("application/vnd.oasis.opendocument.spreadsheet", Signature::Prefix(ZIP)),
-    ("application/vnd.oasis.opendocument.presentation", Signature::Prefix(ZIP)),
+    (
+        "application/vnd.oasis.opendocument.text",
+        Signature::Prefix(ZIP),
+    ),
+    (
+        "application/vnd.oasis.opendocument.spreadsheet",
+        Signature::Prefix(ZIP),
+    ),
+    (
+        "application/vnd.oasis.opendocument.presentation",
+        Signature::Prefix(ZIP),
+    ),
 ];
 
 /// M7: the allowed content types, as [`accept_attachment`] stores them.
@@ -355,7 +364,9 @@ mod tests {
             );
         }
         assert_eq!(
-            check_content("image/png", b"\xFF\xD8\xFF\xE0").unwrap_err().code(),
+            check_content("image/png", b"\xFF\xD8\xFF\xE0")
+                .unwrap_err()
+                .code(),
             "attachment_content_mismatch",
             "a jpeg is not a png"
         );
