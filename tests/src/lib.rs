@@ -243,6 +243,28 @@ impl TestServer {
         inbox
     }
 
+    /// S1: the bearer token of the owner of a new, other account on the same server and store.
+    ///
+    /// # Panics
+    /// When the account cannot be made or its owner cannot sign in.
+    pub async fn stranger(&self) -> String {
+        let email = format!("stranger-{}@example.test", uuid::Uuid::new_v4());
+        self.app
+            .bootstrap(&email, Some(OWNER_PASSWORD))
+            .await
+            .expect("bootstrap")
+            .expect("a new account");
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/sign-in",
+                None,
+                &json!({"email": email, "password": OWNER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "the stranger signs in: {body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     /// A new contact of the owner's account.
     pub async fn contact(&self) -> conversation_core::ids::ContactId {
         self.contact_in(self.account().await).await

@@ -398,21 +398,7 @@ e2e!(
             &[file("a.png", "image/png", PNG)],
         )
         .await;
-        let email = format!("stranger-{}@example.test", Uuid::new_v4());
-        server
-            .app
-            .bootstrap(&email, Some("stranger-password-1"))
-            .await
-            .unwrap()
-            .unwrap();
-        let (_, signed) = server
-            .post(
-                "/api/v1/auth/sign-in",
-                None,
-                &json!({"email": email, "password": "stranger-password-1"}),
-            )
-            .await;
-        let stranger = signed["token"].as_str().unwrap();
+        let stranger = &server.stranger().await;
 
         let (status, headers, body) =
             fetch(&server, &agent_file(&conversation, &message), stranger).await;

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use conversation_core::DomainError;
-use conversation_core::conversation::ConversationCommand;
 use conversation_core::ids::{AccountId, ConversationId, DialogId, MessageId};
 use conversation_core::message::{
     Message, Upload, accept_attachment, validate_agent_text, visible_to_contact,
@@ -21,7 +20,6 @@ use crate::auth::agent_of;
 use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::messages::{Draft, Outgoing};
-use crate::pipeline::Plan;
 
 /// A file an agent sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,17 +101,7 @@ impl App {
                     attachment,
                     bytes: Arc::clone(&send.bytes),
                 }];
-                let messages = vec![message];
-                Ok(Plan {
-                    command: Some(ConversationCommand::SendReply {
-                        by: by.clone(),
-                        reply,
-                    }),
-                    outbox: self.delivery_outbox(ctx, &messages)?,
-                    messages,
-                    files,
-                    ..Plan::default()
-                })
+                self.reply_plan(ctx, &by, reply, message, files)
             })
             .await;
         self.sent_message(account, result).await

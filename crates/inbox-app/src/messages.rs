@@ -9,7 +9,7 @@ use conversation_core::message::{
     Attachment, Audience, Direction, Message, MessageKind, MessageOrigin, NewMessage, check_quote,
     check_quote_visibility, validate_agent_text,
 };
-use conversation_core::ports::{MessageUpdate, OutboxItem, OutboxKind};
+use conversation_core::ports::{MessageUpdate, OutboxItem, OutboxKind, StoredFile};
 use conversation_core::{DomainError, DomainEvent};
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +160,29 @@ impl App {
         Ok((reply, message))
     }
 
+    /// The plan of an agent's reply or note: the command, the message with its files (M7) and
+    /// its delivery (H3).
+    pub(crate) fn reply_plan(
+        &self,
+        ctx: &Ctx<'_>,
+        by: &Principal,
+        reply: Reply,
+        message: Message,
+        files: Vec<StoredFile>,
+    ) -> AppResult<Plan> {
+        let messages = vec![message];
+        Ok(Plan {
+            command: Some(ConversationCommand::SendReply {
+                by: by.clone(),
+                reply,
+            }),
+            outbox: self.delivery_outbox(ctx, &messages)?,
+            messages,
+            files,
+            ..Plan::default()
+        })
+    }
+
     /// M8: the message a send wrote, or, for a retry, the one stored the first time.
     pub(crate) async fn sent_message(
         &self,
@@ -250,16 +273,7 @@ impl App {
                     send.client_id.clone(),
                 )?;
                 message.quote = send.quote;
-                let messages = vec![message];
-                Ok(Plan {
-                    command: Some(ConversationCommand::SendReply {
-                        by: by.clone(),
-                        reply,
-                    }),
-                    outbox: self.delivery_outbox(ctx, &messages)?,
-                    messages,
-                    ..Plan::default()
-                })
+                self.reply_plan(ctx, &by, reply, message, Vec::new())
             })
             .await;
         self.sent_message(account, result).await
