@@ -264,6 +264,23 @@ e2e!(
         assert_eq!(status, StatusCode::CREATED, "{message}");
         assert_eq!(message_count(&server, &conversation).await, 2);
 
+        // The upload route reads more than the API's 256 KiB body limit, up to the inbox's.
+        inbox.settings.attachment_max_bytes = 20 * 1024 * 1024;
+        server.app.store().save_inbox(&inbox).await.unwrap();
+        big.resize(600 * 1024, 7);
+        let (status, message) = upload(
+            &server,
+            &server.owner,
+            &conversation,
+            &[file("large.png", "image/png", &big)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{message}");
+        let (status, _, bytes) =
+            fetch(&server, &agent_file(&conversation, &message), &server.owner).await;
+        assert_eq!((status, bytes.len()), (StatusCode::OK, big.len()));
+        assert_eq!(bytes, big);
+
         // M7: no inbox may allow more than the ceiling.
         let (status, problem) = server
             .patch(
