@@ -233,20 +233,6 @@ impl TestServer {
         (agent, token)
     }
 
-    /// The owner of a new account of the same server, signed in.
-    ///
-    /// # Panics
-    /// When the account cannot be made.
-    pub async fn other_account_owner(&self) -> String {
-        let email = format!("other-{}@example.test", uuid::Uuid::new_v4());
-        self.app
-            .bootstrap(&email, Some(AGENT_PASSWORD))
-            .await
-            .expect("bootstrap")
-            .expect("a new account");
-        self.sign_in(&email, AGENT_PASSWORD).await
-    }
-
     /// A new API token of the account of `admin` (an integration's token).
     ///
     /// # Panics
@@ -308,6 +294,20 @@ impl TestServer {
             .await
             .expect("inbox saved");
         inbox
+    }
+
+    /// S1: the bearer token of the owner of a new, other account on the same server and store.
+    ///
+    /// # Panics
+    /// When the account cannot be made or its owner cannot sign in.
+    pub async fn stranger(&self) -> String {
+        let email = format!("stranger-{}@example.test", uuid::Uuid::new_v4());
+        self.app
+            .bootstrap(&email, Some(OWNER_PASSWORD))
+            .await
+            .expect("bootstrap")
+            .expect("a new account");
+        self.sign_in(&email, OWNER_PASSWORD).await
     }
 
     /// A new contact of the owner's account.

@@ -87,7 +87,7 @@ e2e!(
         assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
         // S1: another account's integration finds nothing, neither the conversation nor a
         // queue of ours named in the body.
-        let other_owner = server.other_account_owner().await;
+        let other_owner = server.stranger().await;
         let other_integration = server.api_token(&other_owner).await;
         for (status, problem) in [
             server

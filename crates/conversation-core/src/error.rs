@@ -65,6 +65,29 @@ pub enum DomainError {
     /// M5: only outbound messages written by agents can be deleted.
     #[error("only an agent's outbound message can be deleted")]
     MessageNotDeletable,
+    /// M7: the file is larger than the inbox allows.
+    #[error(
+        "the file has {actual} bytes, more than the {max} this inbox allows; send a smaller file or a link"
+    )]
+    AttachmentTooLarge {
+        /// The inbox's limit, in bytes.
+        max: u64,
+        /// The file's size, in bytes.
+        actual: u64,
+    },
+    /// M7, S4: the file's type is not on the allow-list (SVG, HTML and scripts never are).
+    #[error(
+        "this file type is not allowed; send an image (png, jpeg, gif, webp), a pdf, plain text, csv, audio, video or an office document"
+    )]
+    AttachmentTypeNotAllowed,
+    /// S4: the file's bytes are not of the type it was declared as.
+    #[error(
+        "the file's content is not {content_type}; upload it with the content type it really has"
+    )]
+    AttachmentContentMismatch {
+        /// The declared (allowed) type.
+        content_type: &'static str,
+    },
     /// C7: the conversation lost its inbox or queue; it can only be ended with a wrap-up reason.
     #[error("the conversation was interrupted; end it with a wrap-up reason")]
     ConversationInterrupted,
@@ -155,6 +178,9 @@ impl DomainError {
             Self::QuoteOutsideConversation => "quote_outside_conversation",
             Self::MessageAlreadyDeleted => "message_already_deleted",
             Self::MessageNotDeletable => "message_not_deletable",
+            Self::AttachmentTooLarge { .. } => "attachment_too_large",
+            Self::AttachmentTypeNotAllowed => "attachment_type_not_allowed",
+            Self::AttachmentContentMismatch { .. } => "attachment_content_mismatch",
             Self::ConversationInterrupted => "conversation_interrupted",
             Self::WrapUpRequired => "wrap_up_required",
             Self::Forbidden { .. } => "forbidden",
@@ -200,6 +226,11 @@ mod tests {
             DomainError::QuoteOutsideConversation,
             DomainError::MessageAlreadyDeleted,
             DomainError::MessageNotDeletable,
+            DomainError::AttachmentTooLarge { max: 1, actual: 2 },
+            DomainError::AttachmentTypeNotAllowed,
+            DomainError::AttachmentContentMismatch {
+                content_type: "image/png",
+            },
             DomainError::ConversationInterrupted,
             DomainError::WrapUpRequired,
             DomainError::Forbidden { action: "x" },

@@ -11,6 +11,7 @@
 //! (`App::change_conversation`), which retries lost races on fresh state.
 
 mod app;
+mod attachments;
 mod auth;
 mod caller;
 mod conversations;
@@ -28,6 +29,7 @@ pub mod system;
 pub mod widget;
 
 pub use app::{App, AppConfig};
+pub use attachments::SendAttachment;
 pub use auth::{Bootstrapped, SignedIn, agent_of};
 pub use caller::Caller;
 pub use conversations::Action;

@@ -4,12 +4,12 @@
 use conversation_core::actor::Principal;
 use conversation_core::channel::ChannelKind;
 use conversation_core::conversation::{ConversationCommand, Reply, ReplyKind, ReplyPolicy};
-use conversation_core::ids::{ConversationId, DialogId, MessageId};
+use conversation_core::ids::{AccountId, ConversationId, DialogId, MessageId};
 use conversation_core::message::{
-    Audience, Direction, Message, MessageKind, MessageOrigin, NewMessage, check_quote,
+    Attachment, Audience, Direction, Message, MessageKind, MessageOrigin, NewMessage, check_quote,
     check_quote_visibility, validate_agent_text,
 };
-use conversation_core::ports::{MessageUpdate, OutboxItem, OutboxKind};
+use conversation_core::ports::{MessageUpdate, OutboxItem, OutboxKind, StoredFile};
 use conversation_core::{DomainError, DomainEvent};
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::auth::agent_of;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
-use crate::pipeline::{Ctx, Plan};
+use crate::pipeline::{Changed, Ctx, Plan};
 
 /// What an agent writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,21 @@ pub struct SendMessage {
     pub client_id: Option<String>,
 }
 
+/// What a reply or note is made of, its body already checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Draft {
+    /// Its kind.
+    pub kind: Outgoing,
+    /// Its text (a caption for a file; may be empty then).
+    pub body: String,
+    /// M7: its file.
+    pub attachment: Option<Attachment>,
+    /// D5: the dialog it is written in.
+    pub dialog: Option<DialogId>,
+    /// M8: the client's id of it.
+    pub client_id: Option<String>,
+}
+
 /// The instruction of a delivery outbox row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryOrder {
@@ -71,8 +86,44 @@ impl App {
         let capabilities = ctx.inbox.capabilities();
         let reserves = capabilities.reserves_angle_brackets && kind != Outgoing::Note;
         let text = validate_agent_text(text, ctx.inbox.settings.text_limit, reserves)?;
-        let (reply_kind, message_kind, direction) = match kind {
+        self.compose_reply(
+            ctx,
+            by,
+            Draft {
+                kind,
+                body: text.into_inner(),
+                attachment: None,
+                dialog,
+                client_id,
+            },
+        )
+    }
+
+    /// Builds the message of a draft whose body is already checked, and the conversation's
+    /// view of it. A reply with a file is a media message (M7); a note keeps its file private
+    /// (M10).
+    ///
+    /// # Errors
+    /// `invalid_value` (field `kind`) for a template with a file; M1's checks.
+    pub(crate) fn compose_reply(
+        &self,
+        ctx: &Ctx<'_>,
+        by: &Principal,
+        draft: Draft,
+    ) -> AppResult<(Reply, Message)> {
+        let media = draft.attachment.is_some();
+        let (reply_kind, message_kind, direction) = match draft.kind {
+            Outgoing::Text if media => {
+                (ReplyKind::FreeForm, MessageKind::Media, Direction::Outbound)
+            }
             Outgoing::Text => (ReplyKind::FreeForm, MessageKind::Text, Direction::Outbound),
+            Outgoing::Template if media => {
+                return Err(DomainError::InvalidValue {
+                    field: "kind",
+                    reason: "a template carries no file; send a reply or a note",
+                }
+                .into());
+            }
             Outgoing::Template => (
                 ReplyKind::Template,
                 MessageKind::Template,
@@ -85,28 +136,72 @@ impl App {
             id,
             account: ctx.conversation.account,
             conversation: ctx.conversation.id,
-            dialog,
+            dialog: draft.dialog,
             sequence: 0,
         };
         let new = NewMessage {
             kind: message_kind,
             direction,
             sender: by.actor(),
-            body: text.into_inner(),
+            body: draft.body,
             quote: None,
-            attachment: None,
-            client_id,
+            attachment: draft.attachment,
+            client_id: draft.client_id,
             external_id: None,
         };
         let message = Message::create(origin, new, ctx.now)?;
         let reply = Reply {
             message: id,
             kind: reply_kind,
-            dialog,
+            dialog: draft.dialog,
             dialogs: ctx.dialogs.clone(),
             policy: ReplyPolicy::of(ctx.inbox),
         };
         Ok((reply, message))
+    }
+
+    /// The plan of an agent's reply or note: the command, the message with its files (M7) and
+    /// its delivery (H3).
+    pub(crate) fn reply_plan(
+        &self,
+        ctx: &Ctx<'_>,
+        by: &Principal,
+        reply: Reply,
+        message: Message,
+        files: Vec<StoredFile>,
+    ) -> AppResult<Plan> {
+        let messages = vec![message];
+        Ok(Plan {
+            command: Some(ConversationCommand::SendReply {
+                by: by.clone(),
+                reply,
+            }),
+            outbox: self.delivery_outbox(ctx, &messages)?,
+            messages,
+            files,
+            ..Plan::default()
+        })
+    }
+
+    /// M8: the message a send wrote, or, for a retry, the one stored the first time.
+    pub(crate) async fn sent_message(
+        &self,
+        account: AccountId,
+        result: AppResult<Changed>,
+    ) -> AppResult<Message> {
+        match result {
+            Ok(changed) => changed
+                .messages
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Internal("no message written".into())),
+            Err(AppError::Duplicate { existing }) => self
+                .store
+                .message(account, existing)
+                .await?
+                .ok_or_else(|| AppError::Internal("duplicate message not found".into())),
+            Err(error) => Err(error),
+        }
     }
 
     /// H3: one delivery row per outbound message on channels delivered by an adapter (the
@@ -178,31 +273,10 @@ impl App {
                     send.client_id.clone(),
                 )?;
                 message.quote = send.quote;
-                let messages = vec![message];
-                Ok(Plan {
-                    command: Some(ConversationCommand::SendReply {
-                        by: by.clone(),
-                        reply,
-                    }),
-                    outbox: self.delivery_outbox(ctx, &messages)?,
-                    messages,
-                    ..Plan::default()
-                })
+                self.reply_plan(ctx, &by, reply, message, Vec::new())
             })
             .await;
-        match result {
-            Ok(changed) => changed
-                .messages
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Internal("no message written".into())),
-            Err(AppError::Duplicate { existing }) => self
-                .store
-                .message(account, existing)
-                .await?
-                .ok_or_else(|| AppError::Internal("duplicate message not found".into())),
-            Err(error) => Err(error),
-        }
+        self.sent_message(account, result).await
     }
 
     /// M5: deletes an agent's outbound message, keeping a tombstone; unsends it where the

@@ -10,7 +10,7 @@ use conversation_core::ids::{AccountId, ConversationId};
 use conversation_core::message::Message;
 use conversation_core::ports::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, ExpectedVersion,
-    MessageUpdate, OutboxItem, StoreError, StoredEvent, Versioned,
+    MessageUpdate, OutboxItem, StoreError, StoredEvent, StoredFile, Versioned,
 };
 use conversation_core::{DomainError, DomainEvent, Timestamp};
 
@@ -42,6 +42,8 @@ pub struct Plan {
     pub message_updates: Vec<MessageUpdate>,
     /// Orders created from the conversation (C10).
     pub orders: Vec<Order>,
+    /// M7: the files of the messages, written with them.
+    pub files: Vec<StoredFile>,
     /// Work for after the commit.
     pub outbox: Vec<OutboxItem>,
 }
@@ -133,6 +135,7 @@ impl App {
             commit.messages.clone_from(&plan.messages);
             commit.message_updates = plan.message_updates;
             commit.orders = plan.orders;
+            commit.files = plan.files;
             commit.outbox = plan.outbox;
             if commit.changes.is_empty()
                 && commit.messages.is_empty()

@@ -84,7 +84,8 @@ pub fn status_of(code: &str) -> StatusCode {
         "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "internal" => StatusCode::INTERNAL_SERVER_ERROR,
         "bad_request" => StatusCode::BAD_REQUEST,
-        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large" | "attachment_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "attachment_type_not_allowed" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

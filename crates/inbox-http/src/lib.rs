@@ -28,7 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use state::AppState;
 
-/// The largest request body accepted (S8); uploads have their own limit.
+/// The largest request body accepted (S8); uploads have their own limit
+/// (`routes::attachments::UPLOAD_BODY_LIMIT`).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(OpenApi)]
@@ -56,6 +57,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::attachments::router())
         .merge(routes::directory::router())
         .merge(routes::dialogs::router())
         .merge(routes::realtime::router())

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use conversation_core::conversation::Conversation;
-use conversation_core::message::Message;
+use conversation_core::message::{Attachment, Message};
 use conversation_core::ports::{StoredEvent, Versioned};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -109,6 +109,29 @@ pub struct MessageView {
     pub deleted: Option<serde_json::Value>,
     /// The client's id of the message (M8).
     pub client_id: Option<String>,
+    /// M7: its file, downloaded from `.../messages/{message}/attachment`; removed once deleted.
+    pub attachment: Option<AttachmentView>,
+}
+
+/// M7: what a message's file is (its bytes are downloaded separately, always as an attachment).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    /// Its sanitized file name.
+    pub file_name: String,
+    /// Its content type, from the allow-list.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size_bytes: a.size_bytes,
+        }
+    }
 }
 
 impl From<&Message> for MessageView {
@@ -127,6 +150,7 @@ impl From<&Message> for MessageView {
             delivery: m.delivery.as_ref().map(json),
             deleted: m.deleted.as_ref().map(json),
             client_id: m.client_id.clone(),
+            attachment: m.attachment.as_ref().map(AttachmentView::from),
         }
     }
 }

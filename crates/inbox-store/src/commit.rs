@@ -1,7 +1,8 @@
 //! `CommitStore`: one transaction per change. The order inside it is chosen so the database's
 //! own rules decide every race: aggregate rows first (their version check and the partial unique
 //! indexes of C1 and D3), then load moves in agent-id order (R2, no deadlock cycles between
-//! agents), messages with their per-conversation sequence (M9) and dedup indexes (M8), the rest,
+//! agents), messages with their per-conversation sequence (M9) and dedup indexes (M8), their
+//! files (M7; a deleted message's file goes with it, M5), the rest,
 //! and last the account's event counter, so its row lock is held only until the commit and the
 //! log's readers never see a later sequence before an earlier one.
 
@@ -155,6 +156,7 @@ async fn write(tx: &mut Tx, commit: &Commit) -> Result<CommitReceipt, Stop> {
     for message in &commit.messages {
         message_sequences.push(insert_message(tx, account, message).await?);
     }
+    crate::files::write_files(tx, account, &commit.files, &commit.messages).await?;
     for update in &commit.message_updates {
         update_message(tx, account, update).await?;
     }
@@ -517,14 +519,17 @@ async fn update_message(
                 message.external_id.clone_from(external_id);
             }
         }
-        MessageUpdate::Deleted { tombstone, .. } => message.apply_deleted(&MessageDeleted {
-            account,
-            conversation: message.conversation,
-            message: id,
-            deleted_by: tombstone.deleted_by,
-            deleted_at: tombstone.deleted_at,
-            unsend: false,
-        }),
+        MessageUpdate::Deleted { tombstone, .. } => {
+            crate::files::delete_files_of(tx, account, id).await?;
+            message.apply_deleted(&MessageDeleted {
+                account,
+                conversation: message.conversation,
+                message: id,
+                deleted_by: tombstone.deleted_by,
+                deleted_at: tombstone.deleted_at,
+                unsend: false,
+            });
+        }
     }
     tx.execute(
         "UPDATE messages SET state = $3, external_id = $4 WHERE id = $1 AND account_id = $2",

@@ -17,6 +17,7 @@ mod auth;
 mod commit;
 mod directory;
 mod error;
+mod files;
 mod lists;
 mod open;
 mod readers;

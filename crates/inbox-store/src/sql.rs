@@ -53,6 +53,8 @@ pub enum Arg {
     Text(Option<String>),
     /// A boolean.
     Bool(bool),
+    /// Bytes (BLOB on SQLite, BYTEA on PostgreSQL), shared rather than copied.
+    Bytes(std::sync::Arc<[u8]>),
 }
 
 /// Microseconds since the Unix epoch: how every time is stored.
@@ -98,6 +100,11 @@ impl From<u32> for Arg {
 impl From<u8> for Arg {
     fn from(value: u8) -> Self {
         Self::Int(Some(i64::from(value)))
+    }
+}
+impl From<std::sync::Arc<[u8]>> for Arg {
+    fn from(value: std::sync::Arc<[u8]>) -> Self {
+        Self::Bytes(value)
     }
 }
 impl From<bool> for Arg {
@@ -186,6 +193,7 @@ fn bind_sqlite<'q>(
             Arg::Int(value) => query.bind(*value),
             Arg::Text(value) => query.bind(value.as_deref()),
             Arg::Bool(value) => query.bind(*value),
+            Arg::Bytes(value) => query.bind(&**value),
         };
     }
     query
@@ -201,6 +209,7 @@ fn bind_pg<'q>(
             Arg::Int(value) => query.bind(*value),
             Arg::Text(value) => query.bind(value.as_deref()),
             Arg::Bool(value) => query.bind(*value),
+            Arg::Bytes(value) => query.bind(&**value),
         };
     }
     query
@@ -288,6 +297,14 @@ impl Row {
     /// A missing column or another type.
     pub fn bool(&self, column: &str) -> Result<bool, sqlx::Error> {
         get!(self, column, bool)
+    }
+
+    /// A bytes column (BLOB / BYTEA).
+    ///
+    /// # Errors
+    /// A missing column or another type.
+    pub fn bytes(&self, column: &str) -> Result<Vec<u8>, sqlx::Error> {
+        get!(self, column, Vec<u8>)
     }
 
     /// A time column (microseconds).

@@ -2,7 +2,8 @@
 //! [`MessageKind`] and [`Direction`], and the rules about one message, one file each:
 //! `text` (M2, what agents may write), `masking` (M3, card numbers), `template` (M1 and the
 //! template part of C4), `delivery` (M6, outbound status), `tombstone` (M5, deletion), `quote`
-//! (M4) and `visibility` (M10, what reaches the contact).
+//! (M4), `visibility` (M10, what reaches the contact) and `attachment` (M7, S4: the files a
+//! message may carry).
 //!
 //! What does not belong here: the sequence number (M9) and deduplication by external or client
 //! id (M8) are the store's, so they are plain fields; whether a free-form reply is inside the
@@ -12,6 +13,7 @@
 //! outbound messages `pending` (M6). To add a rule about one message: a small file here opening
 //! with a `//!` paragraph, its re-export below, and tests named after the rule id.
 
+mod attachment;
 mod delivery;
 mod masking;
 mod quote;
@@ -24,6 +26,11 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+pub use attachment::{
+    ALLOWED_CONTENT_TYPES, ATTACHMENT_MAX_BYTES_CEILING, FALLBACK_FILE_NAME, FILE_NAME_MAX_CHARS,
+    Upload, accept_attachment, allowed_content_type, check_content, check_size,
+    content_type_essence, effective_max_bytes, sanitize_file_name,
+};
 pub use delivery::{Delivery, DeliveryChange, DeliveryReport, DeliveryStatus};
 pub use masking::{CARD_DIGITS_MAX, CARD_DIGITS_MIN, MASK, luhn_valid, mask_card_numbers};
 pub use quote::{check_quote, check_quote_visibility};

@@ -126,8 +126,8 @@ impl InboxSettingsChanges {
                 "attachment_max_bytes",
                 bytes,
                 1,
-                100 * 1024 * 1024,
-                "must be between 1 byte and 100 MB",
+                conversation_core::message::ATTACHMENT_MAX_BYTES_CEILING,
+                "must be between 1 byte and 50 MiB",
             )?;
         }
         if let Some(form) = self.satisfaction_form {

@@ -641,7 +641,7 @@ impl App {
 
     /// A3, S5: the inbox of a visitor's token, still a web chat inbox of their account. Every
     /// visitor request passes here, so here the contact is marked seen (M6).
-    async fn visitor_inbox(&self, caller: &Caller) -> AppResult<(Inbox, ContactId)> {
+    pub(crate) async fn visitor_inbox(&self, caller: &Caller) -> AppResult<(Inbox, ContactId)> {
         let (account, contact, inbox) = visitor_of(caller)?;
         let inbox = self
             .store

@@ -1,6 +1,7 @@
 //! The routers, one module per area. Every route is registered through `utoipa_axum::routes!`
 //! with its `#[utoipa::path]`, so the OpenAPI document describes exactly what is served.
 
+pub mod attachments;
 pub mod auth;
 pub mod conversations;
 pub mod dialogs;

@@ -169,7 +169,7 @@ pub struct VisitorParams {
     pub inbox: Option<Uuid>,
 }
 
-fn check_inbox(caller: &Caller, inbox: Option<Uuid>) -> ApiResult<()> {
+pub(crate) fn check_inbox(caller: &Caller, inbox: Option<Uuid>) -> ApiResult<()> {
     let (_, _, bound) = visitor_of(caller)?;
     match inbox {
         Some(asked) if asked != bound.as_uuid() => Err(ApiError::not_found()),
@@ -400,6 +400,8 @@ pub struct WidgetMessageView {
     pub client_id: Option<String>,
     /// M5: an agent deleted it.
     pub deleted: bool,
+    /// M7: its file, downloaded from `/api/v1/widget/messages/{message}/attachment`.
+    pub attachment: Option<crate::views::AttachmentView>,
 }
 
 impl From<&Message> for WidgetMessageView {
@@ -424,6 +426,7 @@ impl From<&Message> for WidgetMessageView {
             created_at: m.created_at,
             client_id: m.client_id.clone(),
             deleted: m.deleted.is_some(),
+            attachment: m.attachment.as_ref().map(Into::into),
         }
     }
 }

@@ -13,6 +13,7 @@ mod commit;
 mod concurrency;
 mod directory;
 mod directory_readers;
+mod files;
 mod lists;
 mod readers;
 mod work;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use thiserror::Error;
 
+use super::files::StoredFile;
 use super::work::{OutboxItem, TimerChange};
 use crate::conversation::{Conversation, LoadChange};
 use crate::dialog::Dialog;
@@ -104,8 +105,10 @@ pub struct Commit {
     pub changes: Vec<AggregateChange>,
     /// The messages added; their `sequence` field is ignored and assigned by the store (M9).
     pub messages: Vec<Message>,
-    /// Changes to stored messages.
+    /// Changes to stored messages; deleting one (M5) also removes its file.
     pub message_updates: Vec<MessageUpdate>,
+    /// M7: the files of the new messages, written with them.
+    pub files: Vec<StoredFile>,
     /// Orders created (C10).
     pub orders: Vec<Order>,
     /// Tasks created (N2).
@@ -125,6 +128,7 @@ impl Commit {
             changes: Vec::new(),
             messages: Vec::new(),
             message_updates: Vec::new(),
+            files: Vec::new(),
             orders: Vec::new(),
             tasks: Vec::new(),
             timers: Vec::new(),

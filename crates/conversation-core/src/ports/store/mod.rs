@@ -9,6 +9,7 @@
 mod auth;
 mod commit;
 mod directory;
+mod files;
 mod list;
 mod readers;
 mod work;
@@ -19,6 +20,7 @@ pub use commit::{
     ExpectedVersion, MessageUpdate, StoreError,
 };
 pub use directory::{Dependency, DirectoryStore, SettingKind};
+pub use files::{FileStore, StoredFile};
 pub use list::{
     ConversationPage, ConversationQuery, ListCursor, ListFilter, ListRow, Viewer, last_activity,
 };
@@ -41,6 +43,7 @@ pub trait Store:
     + TimerStore
     + OutboxStore
     + AuthStore
+    + FileStore
 {
 }
 
@@ -55,5 +58,6 @@ impl<T> Store for T where
         + TimerStore
         + OutboxStore
         + AuthStore
+        + FileStore
 {
 }
