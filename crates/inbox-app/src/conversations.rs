@@ -334,6 +334,8 @@ impl App {
                 Ok(Plan::command(command))
             })
             .await?;
-        Ok(changed.conversation)
+        // R3, R5: a conversation now waiting is routed at once; a freed slot is refilled.
+        self.after_change(account, Some(&seen.value), changed.conversation, false)
+            .await
     }
 }

@@ -20,11 +20,15 @@ mod error;
 pub mod hub;
 mod inbound;
 mod messages;
+pub mod notifications;
 mod pipeline;
 pub mod realtime;
+mod routing;
 mod secrets;
 pub mod system;
+pub mod timers;
 pub mod widget;
+pub mod worker;
 
 pub use app::{App, AppConfig};
 pub use auth::{Bootstrapped, SignedIn, agent_of};

@@ -6,11 +6,12 @@
 use conversation_core::conversation::{Conversation, ConversationCommand, LoadChange};
 use conversation_core::dialog::ContactDialogs;
 use conversation_core::entities::Inbox;
+use conversation_core::entities::Task;
 use conversation_core::ids::{AccountId, ConversationId};
 use conversation_core::message::Message;
 use conversation_core::ports::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, ExpectedVersion,
-    MessageUpdate, OutboxItem, StoreError, StoredEvent, Versioned,
+    MessageUpdate, OutboxItem, StoreError, StoredEvent, TimerChange, Versioned,
 };
 use conversation_core::{DomainError, DomainEvent, Timestamp};
 
@@ -42,6 +43,10 @@ pub struct Plan {
     pub message_updates: Vec<MessageUpdate>,
     /// Work for after the commit.
     pub outbox: Vec<OutboxItem>,
+    /// Tasks created with it (N2: R4's "contact wrote again").
+    pub tasks: Vec<Task>,
+    /// Timers besides those the change's events schedule (see `crate::timers`).
+    pub timers: Vec<TimerChange>,
 }
 
 impl Plan {
@@ -114,6 +119,10 @@ impl App {
             let load =
                 LoadChange::between(stored.value.load_holder(), after.load_holder(), &events);
             let mut commit = Commit::new(account);
+            commit.timers =
+                crate::timers::conversation_timers(Some(&stored.value), &after, &events, &inbox)?;
+            commit.timers.extend(plan.timers);
+            commit.tasks = plan.tasks;
             let mut all_events: Vec<DomainEvent> =
                 events.into_iter().map(DomainEvent::Conversation).collect();
             all_events.extend(plan.extra_events);
@@ -134,6 +143,7 @@ impl App {
             if commit.changes.is_empty()
                 && commit.messages.is_empty()
                 && commit.message_updates.is_empty()
+                && commit.tasks.is_empty()
             {
                 return Ok(Changed {
                     conversation: stored,

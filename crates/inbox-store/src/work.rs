@@ -15,11 +15,11 @@ use async_trait::async_trait;
 use conversation_core::Timestamp;
 use conversation_core::ids::AccountId;
 use conversation_core::ports::{
-    ClaimedWork, OutboxItem, OutboxStore, StoreError, Timer, TimerStore,
+    ClaimedWork, OutboxItem, OutboxKind, OutboxStore, StoreError, Timer, TimerStore,
 };
 use uuid::Uuid;
 
-use crate::directory::{int_as, parse_name};
+use crate::directory::{int_as, name_of, parse_name};
 use crate::error::{OrStoreError, StoreResult};
 use crate::open::SqlStore;
 use crate::sql::{Row, args};
@@ -153,6 +153,26 @@ impl OutboxStore for SqlStore {
             .collect::<StoreResult<Vec<_>>>()?;
         claimed.sort_by_key(|work| (work.item.due_at, work.item.id));
         Ok(claimed)
+    }
+
+    async fn pending_outbox(
+        &self,
+        account: AccountId,
+        kind: OutboxKind,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let kind = name_of(&kind)?;
+        self.db
+            .fetch_all(
+                "SELECT id, account_id, kind, payload, due_at, attempts + 1 AS attempts \
+                 FROM outbox WHERE account_id = $1 AND kind = $2 ORDER BY due_at, id LIMIT $3",
+                &args![account, kind, limit],
+            )
+            .await
+            .store()?
+            .iter()
+            .map(|row| outbox_row(row).map(|work| work.item))
+            .collect()
     }
 
     async fn finish_outbox(&self, id: Uuid, owner: &str) -> Result<bool, StoreError> {

@@ -630,7 +630,7 @@ impl App {
     }
 
     /// A3, S5: the inbox of a visitor's token, still a web chat inbox of their account.
-    async fn visitor_inbox(&self, caller: &Caller) -> AppResult<(Inbox, ContactId)> {
+    pub(crate) async fn visitor_inbox(&self, caller: &Caller) -> AppResult<(Inbox, ContactId)> {
         let (account, contact, inbox) = visitor_of(caller)?;
         let inbox = self
             .store

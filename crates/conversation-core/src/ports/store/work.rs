@@ -137,6 +137,18 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ClaimedWork<OutboxItem>>, StoreError>;
 
+    /// The account's items of `kind` not done yet, oldest first, claimed or not (for
+    /// administration and tests of what a change asked to be done).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn pending_outbox(
+        &self,
+        account: AccountId,
+        kind: OutboxKind,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+
     /// Marks an item done (removed from the queue), if `owner` holds its lease.
     ///
     /// # Errors
