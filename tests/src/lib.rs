@@ -234,12 +234,14 @@ impl TestServer {
         self.manual_clock().advance(chrono::Duration::seconds(secs));
     }
 
-    /// Runs this server's timer worker once: fires every timer due now; returns how many.
+    /// Runs this server's timer worker once: fires every timer of its account due now (other
+    /// tests' timers in a shared database run on their own clocks); returns how many.
     ///
     /// # Panics
     /// When the worker cannot claim timers.
     pub async fn run_timers(&self) -> usize {
-        TimerWorker::new(self.app.clone(), format!("test-{}", self.base))
+        let account = self.account().await;
+        TimerWorker::for_account(self.app.clone(), format!("test-{}", self.base), account)
             .run_once()
             .await
             .expect("timers run")

@@ -182,11 +182,11 @@ async fn r6_each_offer_timeout_fires_once_across_two_processes() {
     let two = one.another_process().await;
     let (agents, _queue, inbox) = team(&one, 4, 5, "offer").await;
     let conversations = arrive(&one, &two, &inbox, 12).await;
+    let mut offered = std::collections::BTreeSet::new();
     for id in &conversations {
-        assert_eq!(
-            conversation(&one, *id).await["assignment"]["type"],
-            "offered"
-        );
+        let c = conversation(&one, *id).await;
+        assert_eq!(c["assignment"]["type"], "offered");
+        offered.insert(text(&c["assignment"]["agent"]));
     }
     one.advance(31);
     // Both workers claim at once: each timer fires in exactly one of them.
@@ -197,6 +197,8 @@ async fn r6_each_offer_timeout_fires_once_across_two_processes() {
         "spec: R6, L4: every due timer fired exactly once"
     );
     for agent in agents {
-        assert_eq!(availability(&one, agent).await, "rona");
+        if offered.contains(&agent.to_string()) {
+            assert_eq!(availability(&one, agent).await, "rona");
+        }
     }
 }

@@ -42,6 +42,7 @@ const BATCH: u32 = 64;
 pub struct TimerWorker {
     app: App,
     owner: String,
+    account: Option<AccountId>,
 }
 
 impl TimerWorker {
@@ -51,6 +52,18 @@ impl TimerWorker {
         Self {
             app,
             owner: owner.into(),
+            account: None,
+        }
+    }
+
+    /// A worker that fires only the timers of `account` (tests sharing one database, each on
+    /// its own manual clock).
+    #[must_use]
+    pub fn for_account(app: App, owner: impl Into<String>, account: AccountId) -> Self {
+        Self {
+            app,
+            owner: owner.into(),
+            account: Some(account),
         }
     }
 
@@ -63,11 +76,21 @@ impl TimerWorker {
         let mut fired = 0;
         loop {
             let now = self.app.now();
-            let claimed = self
-                .app
-                .store
-                .claim_due_timers(now, &self.owner, now + Duration::seconds(LEASE_SECS), BATCH)
-                .await?;
+            let lease_until = now + Duration::seconds(LEASE_SECS);
+            let claimed = match self.account {
+                Some(account) => {
+                    self.app
+                        .store
+                        .claim_due_timers_of(account, now, &self.owner, lease_until, BATCH)
+                        .await?
+                }
+                None => {
+                    self.app
+                        .store
+                        .claim_due_timers(now, &self.owner, lease_until, BATCH)
+                        .await?
+                }
+            };
             if claimed.is_empty() {
                 return Ok(fired);
             }
@@ -294,10 +317,4 @@ impl App {
         self.store.commit(commit).await?;
         Ok(())
     }
-}
-
-/// The account a timer belongs to (for logs).
-#[must_use]
-pub const fn account_of(timer: &Timer) -> AccountId {
-    timer.account
 }

@@ -26,10 +26,21 @@ use crate::sql::{Row, args};
 
 /// The claim statement for a table whose rows are named by `key_columns`.
 fn claim_sql(table: &str, key_columns: &str, returning: &str, lock: &str) -> String {
+    claim_sql_where(table, key_columns, returning, lock, "")
+}
+
+/// The claim statement, with an extra condition on the due rows (`scope`).
+fn claim_sql_where(
+    table: &str,
+    key_columns: &str,
+    returning: &str,
+    lock: &str,
+    scope: &str,
+) -> String {
     format!(
         "WITH due AS (\
              SELECT {key_columns} FROM {table} \
-             WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+             WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1){scope} \
              ORDER BY due_at, {key_columns} LIMIT $4{lock}\
          ) \
          UPDATE {table} SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 \
@@ -104,6 +115,36 @@ impl TimerStore for SqlStore {
                 &b.item.key,
             ))
         });
+        Ok(claimed)
+    }
+
+    async fn claim_due_timers_of(
+        &self,
+        account: AccountId,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork<Timer>>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = claim_sql_where(
+            "timers",
+            "account_id, key",
+            "account_id, key, kind, payload, due_at, attempts",
+            self.db.dialect().for_update_skip_locked(),
+            " AND account_id = $5",
+        );
+        let mut claimed = self
+            .db
+            .execute_returning(&sql, &args![now, owner, lease_until, limit, account])
+            .await
+            .store()?
+            .iter()
+            .map(timer_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by(|a, b| (a.item.due_at, &a.item.key).cmp(&(b.item.due_at, &b.item.key)));
         Ok(claimed)
     }
 
