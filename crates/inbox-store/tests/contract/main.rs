@@ -15,4 +15,5 @@ mod directory;
 mod directory_readers;
 mod lists;
 mod readers;
+mod routing;
 mod work;
