@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
+use conversation_core::ports::{Clock, ManualClock};
 use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
 use inbox_store::{SqlStore, StoreOptions};
 use reqwest::StatusCode;
@@ -36,7 +38,12 @@ pub struct TestServer {
     /// The use cases behind the server (to arrange what the API cannot yet, such as inbound
     /// channel messages).
     pub app: App,
-    _dir: Option<tempfile::TempDir>,
+    /// The clock of the server: the system's, or a manual one ([`spawn_manual`]).
+    pub clock: Option<Arc<ManualClock>>,
+    /// Which database it runs on.
+    pub backend: Backend,
+    serve: tokio::task::JoinHandle<()>,
+    dir: Option<Arc<tempfile::TempDir>>,
 }
 
 /// The owner's password in every test server.
@@ -50,10 +57,7 @@ pub const AGENT_PASSWORD: &str = "agent-password-1";
 /// # Panics
 /// When the database cannot be opened, or `INBOX_TEST_POSTGRES_URL` is missing for PostgreSQL.
 pub async fn open_store(backend: Backend) -> (SqlStore, Option<tempfile::TempDir>) {
-    let options = StoreOptions {
-        max_connections: 8,
-        ..StoreOptions::default()
-    };
+    let options = store_options();
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
@@ -81,29 +85,68 @@ pub async fn open_store(backend: Backend) -> (SqlStore, Option<tempfile::TempDir
     }
 }
 
+fn store_options() -> StoreOptions {
+    StoreOptions {
+        max_connections: 8,
+        ..StoreOptions::default()
+    }
+}
+
 /// Starts the real router on a random port, with a fresh account and its owner signed in.
 ///
 /// # Panics
 /// When anything in the set-up fails.
 pub async fn spawn(backend: Backend) -> TestServer {
     let (store, dir) = open_store(backend).await;
+    serve(backend, store, dir.map(Arc::new), None, None).await
+}
+
+/// As [`spawn`], on a manual clock standing at the system's time: timers fire only when the test
+/// moves the clock and runs the worker ([`TestServer::run_timers`]).
+///
+/// # Panics
+/// When anything in the set-up fails.
+pub async fn spawn_manual(backend: Backend) -> TestServer {
+    let (store, dir) = open_store(backend).await;
+    let clock = Arc::new(ManualClock::new(SystemClock::default().now()));
+    serve(backend, store, dir.map(Arc::new), Some(clock), None).await
+}
+
+/// Serves the router over `store`; a new account unless `owner_email` names an existing one.
+async fn serve(
+    backend: Backend,
+    store: SqlStore,
+    dir: Option<Arc<tempfile::TempDir>>,
+    clock: Option<Arc<ManualClock>>,
+    owner_email: Option<String>,
+) -> TestServer {
+    let app_clock: Arc<dyn Clock> = match &clock {
+        Some(clock) => clock.clone(),
+        None => Arc::new(SystemClock::default()),
+    };
     let app = App::new(
         Arc::new(store),
-        Arc::new(SystemClock::default()),
+        app_clock,
         Arc::new(UuidV7Ids),
         AppConfig::default(),
     );
-    let owner_email = format!("owner-{}@example.test", uuid::Uuid::new_v4());
-    app.bootstrap(&owner_email, Some(OWNER_PASSWORD))
-        .await
-        .expect("bootstrap")
-        .expect("a new account");
+    let owner_email = match owner_email {
+        Some(email) => email,
+        None => {
+            let email = format!("owner-{}@example.test", uuid::Uuid::new_v4());
+            app.bootstrap(&email, Some(OWNER_PASSWORD))
+                .await
+                .expect("bootstrap")
+                .expect("a new account");
+            email
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let router = inbox_http::router(app.clone());
-    tokio::spawn(async move {
+    let serve = tokio::spawn(async move {
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -118,7 +161,10 @@ pub async fn spawn(backend: Backend) -> TestServer {
         owner: String::new(),
         owner_email: owner_email.clone(),
         app,
-        _dir: dir,
+        clock,
+        backend,
+        serve,
+        dir,
     };
     let (status, body) = server
         .post(
@@ -130,6 +176,79 @@ pub async fn spawn(backend: Backend) -> TestServer {
     assert_eq!(status, StatusCode::OK, "owner signs in: {body}");
     server.owner = body["token"].as_str().expect("token").to_owned();
     server
+}
+
+impl TestServer {
+    /// Another server process on the same database and account, with its own connections,
+    /// hub and timer worker, on the same clock (PostgreSQL: several processes share it).
+    ///
+    /// # Panics
+    /// When the set-up fails.
+    pub async fn another_process(&self) -> Self {
+        let store = self.reopen_store().await;
+        serve(
+            self.backend,
+            store,
+            self.dir.clone(),
+            self.clock.clone(),
+            Some(self.owner_email.clone()),
+        )
+        .await
+    }
+
+    /// Stops this server (its router and every connection it holds) and starts a new one on
+    /// the same database and clock, as after a restart of the process.
+    ///
+    /// # Panics
+    /// When the set-up fails.
+    pub async fn restart(self) -> Self {
+        self.serve.abort();
+        let _ = (&mut { self.serve }).await;
+        let (backend, dir, clock, email) = (self.backend, self.dir, self.clock, self.owner_email);
+        drop(self.app);
+        let store = match (&dir, backend) {
+            (Some(dir), Backend::Sqlite) => SqlStore::open_data_dir(dir.path(), store_options())
+                .await
+                .expect("SQLite opens again"),
+            _ => open_store(backend).await.0,
+        };
+        serve(backend, store, dir, clock, Some(email)).await
+    }
+
+    async fn reopen_store(&self) -> SqlStore {
+        match (&self.dir, self.backend) {
+            (Some(dir), Backend::Sqlite) => SqlStore::open_data_dir(dir.path(), store_options())
+                .await
+                .expect("SQLite opens again"),
+            _ => open_store(self.backend).await.0,
+        }
+    }
+
+    /// The manual clock.
+    ///
+    /// # Panics
+    /// When the server runs on the system clock.
+    pub fn manual_clock(&self) -> &ManualClock {
+        self.clock.as_deref().expect("a server of spawn_manual")
+    }
+
+    /// Moves the manual clock forward by `secs` seconds.
+    pub fn advance(&self, secs: i64) {
+        self.manual_clock().advance(chrono::Duration::seconds(secs));
+    }
+
+    /// Runs this server's timer worker once: fires every timer of its account due now (other
+    /// tests' timers in a shared database run on their own clocks); returns how many.
+    ///
+    /// # Panics
+    /// When the worker cannot claim timers.
+    pub async fn run_timers(&self) -> usize {
+        let account = self.account().await;
+        TimerWorker::for_account(self.app.clone(), format!("test-{}", self.base), account)
+            .run_once()
+            .await
+            .expect("timers run")
+    }
 }
 
 impl TestServer {
@@ -371,6 +490,30 @@ impl TestServer {
             .await
             .expect("inbound stored")
     }
+}
+
+/// Defines an end-to-end test on a manual clock, run on both backends:
+/// `e2e_manual!(name, |server| async move { ... })`.
+#[macro_export]
+macro_rules! e2e_manual {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports, reason = "each test uses a different part")]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let server = $crate::spawn_manual($crate::Backend::Sqlite).await;
+                ($body)(server).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let server = $crate::spawn_manual($crate::Backend::Postgres).await;
+                ($body)(server).await;
+            }
+        }
+    };
 }
 
 /// Defines an end-to-end test run on both backends: `e2e!(name, |server| async move { ... })`.

@@ -173,6 +173,35 @@ e2e!(
             .await;
         assert_eq!(status, StatusCode::OK, "{back}");
         assert_eq!(back["queue"], json!(queue.to_string()));
+
+        // R3: handed back into a queue with an available member, it is routed at once.
+        let (bob, bob_token) = server.new_agent("Bob").await;
+        let staffed = new_queue(&server, &[&bob]).await;
+        let (status, available) = server
+            .put(
+                "/api/v1/me/availability",
+                Some(&bob_token),
+                &json!({"availability": "available"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{available}");
+        let path = conversation_in(&server, None).await;
+        server
+            .post(
+                &format!("{path}/hand_to_bot"),
+                Some(&server.owner),
+                &json!({"flow": "faq"}),
+            )
+            .await;
+        let (status, back) = server
+            .post(
+                &format!("{path}/hand_back"),
+                Some(&integration),
+                &json!({"queue": staffed.to_string()}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{back}");
+        assert_eq!(back["assignee"], bob["id"], "{back}");
     }
 );
 

@@ -344,11 +344,13 @@ impl App {
                 Ok(Plan::command(command))
             })
             .await?;
-        Ok(changed.conversation)
+        // R3, R5: a conversation now waiting is routed at once; a freed slot is refilled.
+        self.after_change(account, Some(&seen.value), changed.conversation, false)
+            .await
     }
 
-    /// C11: the bot flow's integration hands a conversation back: status `open`, waiting in
-    /// `queue` (or its inbox's queue) to be routed (R3).
+    /// C11: the bot flow's integration hands a conversation back: status `open`, in `queue`
+    /// (or its inbox's queue), routed at once (R3).
     ///
     /// # Errors
     /// `forbidden` for agents (the flow hands back, with its API token), `not_found` for
@@ -383,6 +385,8 @@ impl App {
                 }))
             })
             .await?;
-        Ok(changed.conversation)
+        // R3: back in a queue, it is routed at once (a bot holds no agent's load).
+        self.after_change(account, None, changed.conversation, false)
+            .await
     }
 }

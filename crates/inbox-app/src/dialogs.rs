@@ -10,10 +10,9 @@
 //! satisfaction click is the contact's own, through a visitor session bound to the dialog's
 //! contact and inbox (S5).
 //!
-//! D11 note: adding a participant creates their personal task, due in five minutes. The
-//! reminder ("the task starts in 5 minutes", within a minute) is a `TimerKind::TaskReminder`
-//! timer that nothing fires yet; it is left to the issue that builds the timer worker, so no
-//! timer is scheduled here.
+//! D11: adding a participant creates their personal task, due in five minutes, and in the same
+//! commit a `TimerKind::TaskReminder` timer due at once, which the timer worker fires within a
+//! minute as the notification "the task starts in 5 minutes" (`crate::timers`).
 
 use std::collections::BTreeSet;
 
@@ -368,6 +367,7 @@ impl App {
             let event = DialogEvent::Created(created);
             let mut commit = Commit::new(account);
             commit.tasks = self.dialog_tasks(&dialog, std::slice::from_ref(&event), now);
+            commit.timers = crate::timers::task_reminders(&commit.tasks, now)?;
             commit.changes.push(AggregateChange {
                 expected: ExpectedVersion::New,
                 state: AggregateState::Dialog(Box::new(dialog.clone())),
@@ -675,6 +675,7 @@ impl App {
             commit.outbox = self.delivery_outbox(&ctx, &messages)?;
             commit.messages = messages;
             commit.tasks = self.dialog_tasks(&after, &events, now);
+            commit.timers = crate::timers::task_reminders(&commit.tasks, now)?;
             commit.changes.push(AggregateChange {
                 expected: ExpectedVersion::Exactly(stored.version),
                 state: AggregateState::Dialog(Box::new(after.clone())),

@@ -73,7 +73,12 @@ impl App {
                 }
             };
             match result {
-                Ok(received) => return Ok(received),
+                Ok(received) => {
+                    // R3, R4: a new or reopened conversation is routed at once, to the
+                    // contact's responsible agent when they can take it.
+                    self.route(account, received.conversation, true).await?;
+                    return Ok(received);
+                }
                 Err(Retry::Duplicate(existing)) => {
                     let message = self
                         .store
@@ -149,6 +154,9 @@ impl App {
         let events = Conversation::decide_start(&start, now);
         let conversation = Conversation::replay(&events)
             .ok_or_else(|| Retry::Error(AppError::Internal("no conversation started".into())))?;
+        // C8: the reply target of the first message.
+        let timers = crate::timers::conversation_timers(None, &conversation, &events, inbox)
+            .map_err(Retry::Error)?;
         let mut message = self
             .inbound_message(
                 &conversation,
@@ -169,6 +177,7 @@ impl App {
             events: events.into_iter().map(DomainEvent::Conversation).collect(),
         });
         commit.messages.push(message);
+        commit.timers = timers;
         let receipt = self
             .store
             .commit(commit.clone())

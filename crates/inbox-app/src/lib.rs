@@ -22,11 +22,15 @@ pub mod hub;
 mod inbound;
 mod last_seen;
 mod messages;
+pub mod notifications;
 mod pipeline;
 pub mod realtime;
+mod routing;
 mod secrets;
 pub mod system;
+pub mod timers;
 pub mod widget;
+pub mod worker;
 
 pub use app::{App, AppConfig};
 pub use attachments::SendAttachment;

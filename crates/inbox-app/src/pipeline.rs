@@ -5,12 +5,12 @@
 
 use conversation_core::conversation::{Conversation, ConversationCommand, LoadChange};
 use conversation_core::dialog::ContactDialogs;
-use conversation_core::entities::{Inbox, Order};
+use conversation_core::entities::{Inbox, Order, Task};
 use conversation_core::ids::{AccountId, ConversationId};
 use conversation_core::message::Message;
 use conversation_core::ports::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, ExpectedVersion,
-    MessageUpdate, OutboxItem, StoreError, StoredEvent, StoredFile, Versioned,
+    MessageUpdate, OutboxItem, StoreError, StoredEvent, StoredFile, TimerChange, Versioned,
 };
 use conversation_core::{DomainError, DomainEvent, Timestamp};
 
@@ -46,6 +46,10 @@ pub struct Plan {
     pub files: Vec<StoredFile>,
     /// Work for after the commit.
     pub outbox: Vec<OutboxItem>,
+    /// Tasks created with it (N2: R4's "contact wrote again").
+    pub tasks: Vec<Task>,
+    /// Timers besides those the change's events schedule (see `crate::timers`).
+    pub timers: Vec<TimerChange>,
 }
 
 impl Plan {
@@ -118,6 +122,10 @@ impl App {
             let load =
                 LoadChange::between(stored.value.load_holder(), after.load_holder(), &events);
             let mut commit = Commit::new(account);
+            commit.timers =
+                crate::timers::conversation_timers(Some(&stored.value), &after, &events, &inbox)?;
+            commit.timers.extend(plan.timers);
+            commit.tasks = plan.tasks;
             let mut all_events: Vec<DomainEvent> =
                 events.into_iter().map(DomainEvent::Conversation).collect();
             all_events.extend(plan.extra_events);
@@ -140,6 +148,7 @@ impl App {
             if commit.changes.is_empty()
                 && commit.messages.is_empty()
                 && commit.message_updates.is_empty()
+                && commit.tasks.is_empty()
             {
                 return Ok(Changed {
                     conversation: stored,

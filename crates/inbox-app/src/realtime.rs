@@ -510,7 +510,8 @@ fn names_agent(event: &DomainEvent, me: AgentId) -> bool {
         | ConversationEventKind::InboundReceived { .. }
         | ConversationEventKind::Reopened { .. }
         | ConversationEventKind::ReplySent { .. }
-        | ConversationEventKind::HandedBack { .. } => false,
+        | ConversationEventKind::HandedBack { .. }
+        | ConversationEventKind::ReplyOverdue { .. } => false,
     }
 }
 

@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "INBOX_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: u32,
 
+    /// How often the timer worker looks for due timers (R6 offer timeouts, R11 grace periods,
+    /// C8 reply targets, D11 reminders), in milliseconds.
+    #[arg(long, env = "INBOX_TIMER_INTERVAL_MS", default_value_t = 1000)]
+    pub timer_interval_ms: u64,
+
     /// Log format.
     #[arg(long, env = "INBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

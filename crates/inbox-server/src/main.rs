@@ -2,18 +2,19 @@
 //!
 //! What belongs here: reading the configuration, choosing the store from the database URL
 //! (embedded SQLite by default, PostgreSQL for `postgres://`), applying migrations, creating the
-//! owner on first start, wiring the use cases to the HTTP router, and serving until SIGTERM or
-//! Ctrl-C, finishing the requests in flight. Nothing else: every rule and use case lives in the
-//! library crates.
+//! owner on first start, wiring the use cases to the HTTP router, running the timer worker, and
+//! serving until SIGTERM or Ctrl-C, finishing the requests in flight. Nothing else: every rule
+//! and use case lives in the library crates.
 
 mod config;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
 use inbox_store::{SqlStore, StoreOptions};
 use tracing_subscriber::EnvFilter;
@@ -90,6 +91,13 @@ async fn run(config: Config) -> Result<(), RunError> {
             println!("(shown once; change it with POST /api/v1/me/password)");
         }
     }
+    // R6, R9, R11, C8, D11: durable timers, claimed with a lease so that each fires once
+    // whatever the number of processes.
+    let worker = TimerWorker::new(
+        app.clone(),
+        format!("inbox-server-{}-{}", std::process::id(), app.new_id()),
+    )
+    .spawn(Duration::from_millis(config.timer_interval_ms.max(10)));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| RunError::Listen {
@@ -106,6 +114,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     .with_graceful_shutdown(shutdown())
     .await
     .map_err(RunError::Serve)?;
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

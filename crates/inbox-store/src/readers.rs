@@ -380,6 +380,66 @@ impl RoutingStore for SqlStore {
             .collect()
     }
 
+    /// R4: the agent's row with the same columns as a queue member's.
+    async fn agent_candidate(
+        &self,
+        account: AccountId,
+        agent: AgentId,
+    ) -> Result<Option<Candidate>, StoreError> {
+        self.db
+            .fetch_optional(
+                "SELECT a.id, a.availability, a.capacity, a.experience_level, a.cost_tier, \
+                 a.availability_since, a.last_assigned_at, a.load, \
+                 (SELECT COUNT(*) FROM conversations o WHERE o.load_holder = a.id \
+                  AND o.assignee_id IS NULL AND o.status = 'open' AND o.account_id = $1) AS offers \
+                 FROM agents a WHERE a.id = $2 AND a.account_id = $1",
+                &args![account, agent],
+            )
+            .await
+            .store()?
+            .as_ref()
+            .map(candidate)
+            .transpose()
+    }
+
+    async fn route_cursor(
+        &self,
+        account: AccountId,
+        queue: QueueId,
+    ) -> Result<Option<AgentId>, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT route_cursor FROM queues WHERE id = $1 AND account_id = $2",
+                &args![queue, account],
+            )
+            .await
+            .store()?;
+        match row {
+            Some(row) => Ok(row
+                .opt_uuid("route_cursor")
+                .store()?
+                .map(AgentId::from_uuid)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_route_cursor(
+        &self,
+        account: AccountId,
+        queue: QueueId,
+        agent: AgentId,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE queues SET route_cursor = $3 WHERE id = $1 AND account_id = $2",
+                &args![queue, account, agent],
+            )
+            .await
+            .store()?;
+        Ok(())
+    }
+
     /// R5: by `conversations_backlog_by_account (account_id, queue_id, queued_since, id)`;
     /// `queued_since` is set exactly while a conversation waits in its queue.
     async fn waiting(

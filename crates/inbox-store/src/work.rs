@@ -15,21 +15,32 @@ use async_trait::async_trait;
 use conversation_core::Timestamp;
 use conversation_core::ids::AccountId;
 use conversation_core::ports::{
-    ClaimedWork, OutboxItem, OutboxStore, StoreError, Timer, TimerStore,
+    ClaimedWork, OutboxItem, OutboxKind, OutboxStore, StoreError, Timer, TimerStore,
 };
 use uuid::Uuid;
 
-use crate::directory::{int_as, parse_name};
+use crate::directory::{int_as, name_of, parse_name};
 use crate::error::{OrStoreError, StoreResult};
 use crate::open::SqlStore;
 use crate::sql::{Row, args};
 
 /// The claim statement for a table whose rows are named by `key_columns`.
 fn claim_sql(table: &str, key_columns: &str, returning: &str, lock: &str) -> String {
+    claim_sql_where(table, key_columns, returning, lock, "")
+}
+
+/// The claim statement, with an extra condition on the due rows (`scope`).
+fn claim_sql_where(
+    table: &str,
+    key_columns: &str,
+    returning: &str,
+    lock: &str,
+    scope: &str,
+) -> String {
     format!(
         "WITH due AS (\
              SELECT {key_columns} FROM {table} \
-             WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+             WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1){scope} \
              ORDER BY due_at, {key_columns} LIMIT $4{lock}\
          ) \
          UPDATE {table} SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 \
@@ -107,6 +118,36 @@ impl TimerStore for SqlStore {
         Ok(claimed)
     }
 
+    async fn claim_due_timers_of(
+        &self,
+        account: AccountId,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork<Timer>>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = claim_sql_where(
+            "timers",
+            "account_id, key",
+            "account_id, key, kind, payload, due_at, attempts",
+            self.db.dialect().for_update_skip_locked(),
+            " AND account_id = $5",
+        );
+        let mut claimed = self
+            .db
+            .execute_returning(&sql, &args![now, owner, lease_until, limit, account])
+            .await
+            .store()?
+            .iter()
+            .map(timer_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by(|a, b| (a.item.due_at, &a.item.key).cmp(&(b.item.due_at, &b.item.key)));
+        Ok(claimed)
+    }
+
     async fn finish_timer(
         &self,
         account: AccountId,
@@ -153,6 +194,26 @@ impl OutboxStore for SqlStore {
             .collect::<StoreResult<Vec<_>>>()?;
         claimed.sort_by_key(|work| (work.item.due_at, work.item.id));
         Ok(claimed)
+    }
+
+    async fn pending_outbox(
+        &self,
+        account: AccountId,
+        kind: OutboxKind,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let kind = name_of(&kind)?;
+        self.db
+            .fetch_all(
+                "SELECT id, account_id, kind, payload, due_at, attempts + 1 AS attempts \
+                 FROM outbox WHERE account_id = $1 AND kind = $2 ORDER BY due_at, id LIMIT $3",
+                &args![account, kind, limit],
+            )
+            .await
+            .store()?
+            .iter()
+            .map(|row| outbox_row(row).map(|work| work.item))
+            .collect()
     }
 
     async fn finish_outbox(&self, id: Uuid, owner: &str) -> Result<bool, StoreError> {

@@ -61,7 +61,7 @@ impl Conversation {
         let at = event.at;
         let queue = self.assignment().and_then(Assignment::queue);
         match &event.kind {
-            Kind::Started { .. } => {}
+            Kind::Started { .. } | Kind::ReplyOverdue { .. } => {}
             Kind::InboundReceived { .. } => {
                 self.last_inbound_at = Some(at);
                 self.last_message_at = Some(at);

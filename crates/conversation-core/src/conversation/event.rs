@@ -164,6 +164,15 @@ pub enum ConversationEventKind {
         /// The queue it waits in.
         queue: Option<QueueId>,
     },
+    /// C8: the contact's message waiting since `waiting_since` got no reply within the inbox's
+    /// reply-time target: the conversation is flagged overdue (the red highlight). Recorded
+    /// by the reply-target timer; changes no state (overdue is `Conversation::is_overdue`).
+    ReplyOverdue {
+        /// The awaiting reply's start, as it was when the target passed.
+        waiting_since: Timestamp,
+        /// The inbox's target, in seconds.
+        target_secs: u32,
+    },
     /// C7: interrupted; every agent listed gets an alert.
     Interrupted {
         /// What was deleted.

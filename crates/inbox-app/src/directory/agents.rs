@@ -5,13 +5,10 @@
 use std::collections::BTreeSet;
 
 use conversation_core::DomainError;
-use conversation_core::DomainEvent;
 use conversation_core::actor::{Permission, Role};
 use conversation_core::entities::{Agent, Availability, DEFAULT_CAPACITY};
 use conversation_core::ids::AgentId;
 use conversation_core::permissions;
-use conversation_core::ports::StoreError;
-use conversation_core::ports::{AggregateChange, AggregateState, Commit, ExpectedVersion};
 use conversation_core::presence::PresenceCommand;
 
 use super::{email, manager_of, required, within};
@@ -211,6 +208,7 @@ impl App {
         if let Some(set) = changes.permissions {
             agent.permissions = set;
         }
+        let grew = changes.capacity.is_some_and(|value| value > agent.capacity);
         if let Some(value) = changes.capacity {
             agent.capacity = capacity(value)?;
         }
@@ -221,6 +219,10 @@ impl App {
             agent.cost_tier = tier;
         }
         self.store.save_agent(&agent).await?;
+        if grew {
+            // R5: the new slots take waiting conversations.
+            self.backfill_agent(account, id).await?;
+        }
         Ok(self
             .store
             .agent(account, id)
@@ -256,43 +258,9 @@ impl App {
                 .await?
                 .ok_or(DomainError::NotFound)?;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let stored = self
-                .store
-                .agent_presence(account, target)
-                .await?
-                .ok_or(DomainError::NotFound)?;
-            let now = self.now();
-            let events = stored.value.decide(availability.command(), now)?;
-            if events.is_empty() {
-                break;
-            }
-            let mut after = stored.value;
-            for event in &events {
-                after.apply(event);
-            }
-            let mut commit = Commit::new(account);
-            commit.changes.push(AggregateChange {
-                expected: if stored.version == 0 {
-                    ExpectedVersion::New
-                } else {
-                    ExpectedVersion::Exactly(stored.version)
-                },
-                state: AggregateState::Agent(after),
-                events: events.into_iter().map(DomainEvent::Presence).collect(),
-            });
-            match self.store.commit(commit.clone()).await {
-                Ok(receipt) => {
-                    self.publish(account, &commit, &receipt);
-                    break;
-                }
-                Err(StoreError::Domain(DomainError::Conflict { .. }))
-                    if attempt <= self.config.max_retries => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
+        // R1, R11 timers, R5 backfill when they became available.
+        self.change_presence(account, target, availability.command())
+            .await?;
         Ok(self
             .store
             .agent(account, target)

@@ -59,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_session))
         .routes(routes!(send_message, list_messages))
         .routes(routes!(page_view))
+        .routes(routes!(queue_position))
         .layer(RequestBodyLimitLayer::new(WIDGET_BODY_LIMIT))
 }
 
@@ -512,6 +513,35 @@ async fn list_messages(
         messages: read.messages.iter().map(Into::into).collect(),
         after: read.after,
         conversation: read.conversation.map(|c| c.as_uuid()),
+    }))
+}
+
+/// R5: where the visitor stands in the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePositionView {
+    /// The visitor's conversation, once the first message started it.
+    pub conversation: Option<Uuid>,
+    /// Its 1-based place among the conversations waiting in its queue (1 = next), oldest
+    /// first; `null` when it does not wait (an agent has or is offered it).
+    pub position: Option<usize>,
+}
+
+/// R5: the visitor's position in the queue, to tell them how many are ahead.
+#[utoipa::path(get, path = "/api/v1/widget/queue-position", tag = "widget", security(("bearer" = [])), params(VisitorParams), responses(
+    (status = 200, body = QueuePositionView),
+    (status = 401, body = crate::error::Problem),
+    (status = 404, description = "not a visitor token, or not this token's inbox (S5)", body = crate::error::Problem),
+))]
+async fn queue_position(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Query(params): Query<VisitorParams>,
+) -> ApiResult<Json<QueuePositionView>> {
+    check_inbox(&caller, params.inbox)?;
+    let (conversation, position) = state.app.visitor_queue_position(&caller).await?;
+    Ok(Json(QueuePositionView {
+        conversation: conversation.map(|c| c.as_uuid()),
+        position,
     }))
 }
 

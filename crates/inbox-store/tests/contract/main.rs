@@ -16,4 +16,5 @@ mod directory_readers;
 mod files;
 mod lists;
 mod readers;
+mod routing;
 mod work;

@@ -8,7 +8,9 @@ use super::list::{ConversationPage, ConversationQuery};
 use crate::conversation::Conversation;
 use crate::dialog::{ContactDialogs, Dialog};
 use crate::events::DomainEvent;
-use crate::ids::{AccountId, ContactId, ConversationId, DialogId, InboxId, MessageId, QueueId};
+use crate::ids::{
+    AccountId, AgentId, ContactId, ConversationId, DialogId, InboxId, MessageId, QueueId,
+};
 use crate::message::Message;
 use crate::routing::Candidate;
 
@@ -214,4 +216,38 @@ pub trait RoutingStore: Send + Sync {
         queue: QueueId,
         limit: u32,
     ) -> Result<Vec<Conversation>, StoreError>;
+
+    /// R4: one agent of the account as a routing candidate (availability, load, experience,
+    /// cost tier), whether or not they are a member of a queue: a returning contact's
+    /// responsible agent.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn agent_candidate(
+        &self,
+        account: AccountId,
+        agent: AgentId,
+    ) -> Result<Option<Candidate>, StoreError>;
+
+    /// R3 `round_robin`: the agent last chosen in the queue (its cursor), if any.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn route_cursor(
+        &self,
+        account: AccountId,
+        queue: QueueId,
+    ) -> Result<Option<AgentId>, StoreError>;
+
+    /// R3 `round_robin`: moves the queue's cursor to the agent just chosen. Advisory: written
+    /// after the assignment's commit; a lost write only makes the next choice start earlier.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn set_route_cursor(
+        &self,
+        account: AccountId,
+        queue: QueueId,
+        agent: AgentId,
+    ) -> Result<(), StoreError>;
 }

@@ -109,6 +109,20 @@ pub trait TimerStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ClaimedWork<Timer>>, StoreError>;
 
+    /// As [`TimerStore::claim_due_timers`], only the timers of `account`: for a worker scoped
+    /// to one account (tests that share a database with others, each on its own clock).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn claim_due_timers_of(
+        &self,
+        account: AccountId,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork<Timer>>, StoreError>;
+
     /// Removes a fired timer, if `owner` still holds its lease (a timer moved meanwhile is
     /// kept). Returns whether it was removed.
     ///
@@ -136,6 +150,18 @@ pub trait OutboxStore: Send + Sync {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<ClaimedWork<OutboxItem>>, StoreError>;
+
+    /// The account's items of `kind` not done yet, oldest first, claimed or not (for
+    /// administration and tests of what a change asked to be done).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn pending_outbox(
+        &self,
+        account: AccountId,
+        kind: OutboxKind,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
 
     /// Marks an item done (removed from the queue), if `owner` holds its lease.
     ///
