@@ -53,6 +53,13 @@ pub struct Config {
     #[arg(long, env = "INBOX_TIMER_INTERVAL_MS", default_value_t = 1000)]
     pub timer_interval_ms: u64,
 
+    /// W3: the server runs behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`; the widget's per-address limits then count that address (the last
+    /// entry). Leave it off when clients reach the server directly, or they could pick their
+    /// own address.
+    #[arg(long, env = "INBOX_TRUSTED_PROXY", default_value_t = false)]
+    pub trusted_proxy: bool,
+
     /// Log format.
     #[arg(long, env = "INBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

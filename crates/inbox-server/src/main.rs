@@ -75,7 +75,7 @@ async fn run(config: Config) -> Result<(), RunError> {
         Arc::new(store),
         Arc::new(SystemClock::default()),
         Arc::new(UuidV7Ids),
-        AppConfig::default(),
+        app_config(&config),
     );
     if let Some(created) = app
         .bootstrap(&config.owner_email, config.owner_password.as_deref())
@@ -140,4 +140,26 @@ async fn shutdown() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The use cases' settings from the command line.
+fn app_config(config: &Config) -> AppConfig {
+    let mut app = AppConfig::default();
+    app.widget.trusted_proxy = config.trusted_proxy;
+    app
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn w3_the_widget_trusts_forwarded_addresses_only_when_told() {
+        let direct = Config::try_parse_from(["inbox-server"]).unwrap();
+        assert!(!app_config(&direct).widget.trusted_proxy);
+        let proxied = Config::try_parse_from(["inbox-server", "--trusted-proxy"]).unwrap();
+        assert!(app_config(&proxied).widget.trusted_proxy);
+    }
 }
