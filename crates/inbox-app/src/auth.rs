@@ -44,6 +44,28 @@ fn dummy_hash() -> &'static str {
 }
 
 impl App {
+    /// The signed-in agent's own profile.
+    ///
+    /// # Errors
+    /// `unauthenticated` when the agent no longer exists; `not_found` for visitors,
+    /// `forbidden` for integrations.
+    pub async fn me(&self, caller: &Caller) -> AppResult<Agent> {
+        let (account, principal) = agent_of(caller)?;
+        self.store
+            .agent(account, principal.agent)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    /// Whether the process can serve: its database answers a read.
+    ///
+    /// # Errors
+    /// `unavailable` (or `internal`) when the database does not answer.
+    pub async fn ready(&self) -> AppResult<()> {
+        self.store.account(AccountId::from_u128(0)).await?;
+        Ok(())
+    }
+
     /// A3: signs an agent in with email and password.
     ///
     /// # Errors

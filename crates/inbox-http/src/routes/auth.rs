@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use inbox_app::agent_of;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -102,14 +101,7 @@ async fn sign_in(
     (status = 401, body = crate::error::Problem),
 ))]
 async fn me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<AgentSummary>> {
-    let (account, principal) = agent_of(&caller)?;
-    let agent = state
-        .app
-        .store()
-        .agent(account, principal.agent)
-        .await
-        .map_err(inbox_app::AppError::from)?;
-    let agent = agent.ok_or(inbox_app::AppError::Unauthenticated)?;
+    let agent = state.app.me(&caller).await?;
     Ok(Json((&agent).into()))
 }
 

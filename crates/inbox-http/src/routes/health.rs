@@ -2,11 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use conversation_core::ids::AccountId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -28,11 +27,6 @@ async fn healthz() -> StatusCode {
     (status = 503, description = "the database does not answer", body = crate::error::Problem),
 ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<StatusCode> {
-    state
-        .app
-        .store()
-        .account(AccountId::from_u128(0))
-        .await
-        .map_err(|e| ApiError::from(inbox_app::AppError::from(e)))?;
+    state.app.ready().await?;
     Ok(StatusCode::OK)
 }
