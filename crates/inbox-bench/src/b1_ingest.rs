@@ -51,10 +51,17 @@ fn body(n: u64) -> String {
 /// When the set-up fails (request failures are counted, not fatal).
 pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let b1 = options.b1;
-    let target = Target::fresh(kind, &options.work_dir, options.postgres_url.as_deref(), "b1").await?;
+    let target = Target::fresh(
+        kind,
+        &options.work_dir,
+        options.postgres_url.as_deref(),
+        "b1",
+        options.wipe_postgres,
+    )
+    .await?;
     let store = target.open(4).await?;
     let app = fixture::app(store.clone());
-    let fixture = fixture::accounts(&app, "b1", 1, b1.conversations)
+    let fixture = fixture::accounts(&app, &format!("b1-{}", options.run_id), 1, b1.conversations)
         .await?
         .pop()
         .ok_or("no account")?;
@@ -63,7 +70,10 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let raw = raw_inserts(&target, &fixture, b1).await?;
     store
         .db()
-        .execute("DELETE FROM messages WHERE client_id LIKE 'raw-%'", &[])
+        .execute(
+            "DELETE FROM messages WHERE account_id = $1 AND client_id LIKE 'raw-%'",
+            &[Arg::from(fixture.account)],
+        )
         .await?;
 
     let server = Server::start(
@@ -75,7 +85,8 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     )
     .await?;
     let token = sign_in(&server.base, &fixture.owner_email).await?;
-    let (measured, ok, errors, first_error, rss) = http_ingest(&server, &token, &fixture, b1).await?;
+    let (measured, ok, errors, first_error, rss) =
+        http_ingest(&server, &token, &fixture, b1).await?;
     server.stop().await;
 
     let db = store.db();
@@ -105,7 +116,10 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let mut extra = vec![
         ("clients".to_owned(), b1.clients.to_string()),
         ("conversations".to_owned(), b1.conversations.to_string()),
-        ("seconds".to_owned(), format!("{:.0}", b1.duration.as_secs_f64())),
+        (
+            "seconds".to_owned(),
+            format!("{:.0}", b1.duration.as_secs_f64()),
+        ),
         ("errors".to_owned(), errors.to_string()),
     ];
     if let Some(rss) = rss {
@@ -170,8 +184,12 @@ async fn http_ingest(
             let mut n: u64 = 0;
             while Instant::now() < deadline {
                 let index = (client * 7919 + usize::try_from(n).unwrap_or(0)) % conversations.len();
-                let url = format!("{base}/api/v1/conversations/{}/messages", conversations[index]);
-                let body = serde_json::json!({"body": body(n), "client_id": format!("b1-{client}-{n}")});
+                let url = format!(
+                    "{base}/api/v1/conversations/{}/messages",
+                    conversations[index]
+                );
+                let body =
+                    serde_json::json!({"body": body(n), "client_id": format!("b1-{client}-{n}")});
                 let sent = Instant::now();
                 let result = http.post(&url).bearer_auth(&token).json(&body).send().await;
                 match result {
@@ -184,7 +202,10 @@ async fn http_ingest(
                         errors += 1;
                         if first_error.is_none() {
                             let status = response.status();
-                            first_error = Some(format!("{status} {}", response.text().await.unwrap_or_default()));
+                            first_error = Some(format!(
+                                "{status} {}",
+                                response.text().await.unwrap_or_default()
+                            ));
                         }
                     }
                     Err(error) => {
@@ -212,11 +233,21 @@ async fn http_ingest(
             first_error = f;
         }
     }
-    Ok((samples.summary(started.elapsed()), ok, errors, first_error, rss))
+    Ok((
+        samples.summary(started.elapsed()),
+        ok,
+        errors,
+        first_error,
+        rss,
+    ))
 }
 
 /// The baseline: direct single-row inserts into `messages`, one per transaction.
-async fn raw_inserts(target: &Target, fixture: &AccountFixture, b1: B1Options) -> BenchResult<Summary> {
+async fn raw_inserts(
+    target: &Target,
+    fixture: &AccountFixture,
+    b1: B1Options,
+) -> BenchResult<Summary> {
     let connections = match target.kind {
         StoreKind::Sqlite => 1,
         StoreKind::Postgres => b1.clients,
@@ -251,11 +282,18 @@ async fn raw_inserts(target: &Target, fixture: &AccountFixture, b1: B1Options) -
     Ok(summary)
 }
 
-async fn raw_insert(db: &Db, fixture: &AccountFixture, client: usize, n: u64) -> Result<(), sqlx::Error> {
+async fn raw_insert(
+    db: &Db,
+    fixture: &AccountFixture,
+    client: usize,
+    n: u64,
+) -> Result<(), sqlx::Error> {
     let index = (client * 7919 + usize::try_from(n).unwrap_or(0)) % fixture.conversations.len();
     let conversation = fixture.conversations[index];
     // A sequence far above the conversations' own, unique per client and row.
-    let seq = 1_000_000_000_i64 + i64::try_from(client).unwrap_or(0) * 100_000_000 + i64::try_from(n).unwrap_or(0);
+    let seq = 1_000_000_000_i64
+        + i64::try_from(client).unwrap_or(0) * 100_000_000
+        + i64::try_from(n).unwrap_or(0);
     let client_id = format!("raw-{client}-{n}");
     let message = Message {
         id: MessageId::from_uuid(uuid::Uuid::now_v7()),

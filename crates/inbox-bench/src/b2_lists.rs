@@ -38,7 +38,14 @@ pub struct B2Options {
 }
 
 const PAGE: usize = 25;
-const FILTERS: [&str; 6] = ["all", "mine", "unassigned", "queue", "awaiting_reply", "resolved"];
+const FILTERS: [&str; 6] = [
+    "all",
+    "mine",
+    "unassigned",
+    "queue",
+    "awaiting_reply",
+    "resolved",
+];
 
 /// A list as raw SQL: branches (a condition and its extra arguments, from `$4`), the sort key
 /// and its direction.
@@ -64,7 +71,10 @@ fn raw_list(filter: &str, seeded: &Seeded) -> RawList {
         .join(", ");
     let (branches, key, ascending, count) = match filter {
         "mine" => (
-            vec![(format!("{open} AND assignee_id = $4"), vec![Arg::from(seeded.owner)])],
+            vec![(
+                format!("{open} AND assignee_id = $4"),
+                vec![Arg::from(seeded.owner)],
+            )],
             "activity_at",
             false,
             format!("{open} AND assignee_id = $2"),
@@ -75,7 +85,12 @@ fn raw_list(filter: &str, seeded: &Seeded) -> RawList {
             false,
             format!("{open} AND assignee_id IS NULL"),
         ),
-        "queue" => (queue_branches(), "activity_at", false, format!("{open} AND queue_id IN ({queue_list})")),
+        "queue" => (
+            queue_branches(),
+            "activity_at",
+            false,
+            format!("{open} AND queue_id IN ({queue_list})"),
+        ),
         "awaiting_reply" => (
             vec![(format!("{open} AND waiting_since IS NOT NULL"), vec![])],
             "waiting_since",
@@ -91,7 +106,12 @@ fn raw_list(filter: &str, seeded: &Seeded) -> RawList {
             false,
             "status IN ('resolved', 'dropped')".to_owned(),
         ),
-        _ => (vec![(open.to_owned(), vec![])], "activity_at", false, open.to_owned()),
+        _ => (
+            vec![(open.to_owned(), vec![])],
+            "activity_at",
+            false,
+            open.to_owned(),
+        ),
     };
     RawList {
         branches,
@@ -104,7 +124,11 @@ fn raw_list(filter: &str, seeded: &Seeded) -> RawList {
 impl RawList {
     /// The statement of one page: `$1` account, `$2`/`$3` the cursor's key and id.
     fn page(&self) -> (String, Vec<Vec<Arg>>) {
-        let (cmp, dir) = if self.ascending { (">", "ASC") } else { ("<", "DESC") };
+        let (cmp, dir) = if self.ascending {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
         let key = self.key;
         let arms: Vec<String> = self
             .branches
@@ -134,7 +158,11 @@ impl RawList {
     }
 
     fn start(&self) -> (i64, Uuid) {
-        if self.ascending { (i64::MIN, Uuid::nil()) } else { (i64::MAX, Uuid::max()) }
+        if self.ascending {
+            (i64::MIN, Uuid::nil())
+        } else {
+            (i64::MAX, Uuid::max())
+        }
     }
 }
 
@@ -144,9 +172,24 @@ impl RawList {
 /// When seeding or a request fails.
 pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Vec<Outcome>> {
     let b2 = options.b2;
-    let target = Target::fresh(kind, &options.work_dir, options.postgres_url.as_deref(), "b2").await?;
+    let target = Target::fresh(
+        kind,
+        &options.work_dir,
+        options.postgres_url.as_deref(),
+        "b2",
+        options.wipe_postgres,
+    )
+    .await?;
     let store = target.open(u32::try_from(b2.clients)?).await?;
-    let seeded = seed::seed(&fixture::app(store.clone()), store.db(), b2.conversations, b2.messages, options.progress).await?;
+    let seeded = seed::seed(
+        &fixture::app(store.clone()),
+        store.db(),
+        &options.run_id,
+        b2.conversations,
+        b2.messages,
+        options.progress,
+    )
+    .await?;
     let server = Server::start(
         &options.server_mode(),
         &target,
@@ -169,7 +212,10 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Vec<Outcome>
         }
         let expected = scalar(
             store.db(),
-            &format!("SELECT COUNT(*) AS n FROM conversations WHERE account_id = $1 AND {}", raw.count),
+            &format!(
+                "SELECT COUNT(*) AS n FROM conversations WHERE account_id = $1 AND {}",
+                raw.count
+            ),
             &count_args,
         )
         .await?;
@@ -187,11 +233,17 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Vec<Outcome>
             server: api,
             raw: Some(baseline),
             extra: vec![
-                ("pages/s".to_owned(), format!("{:.0} (raw {:.0})", api.per_sec, baseline.per_sec)),
+                (
+                    "pages/s".to_owned(),
+                    format!("{:.0} (raw {:.0})", api.per_sec, baseline.per_sec),
+                ),
                 ("list total".to_owned(), total.to_string()),
                 (
                     "seeded".to_owned(),
-                    format!("{} conversations, {} messages in {:.0} s", seeded.conversations, seeded.messages, seeded.seconds),
+                    format!(
+                        "{} conversations, {} messages in {:.0} s",
+                        seeded.conversations, seeded.messages, seeded.seconds
+                    ),
                 ),
                 ("errors".to_owned(), errors.to_string()),
             ],
@@ -230,7 +282,8 @@ async fn api_pages(
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut samples = Samples::new();
-            let (mut cursor, mut first, mut total, mut errors) = (None::<String>, Vec::new(), 0, 0_u64);
+            let (mut cursor, mut first, mut total, mut errors) =
+                (None::<String>, Vec::new(), 0, 0_u64);
             loop {
                 let mut request = http
                     .get(format!("{base}/api/v1/conversations"))

@@ -69,9 +69,22 @@ struct Seen {
 /// When the set-up fails.
 pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let b3 = options.b3;
-    let target = Target::fresh(kind, &options.work_dir, options.postgres_url.as_deref(), "b3").await?;
+    let target = Target::fresh(
+        kind,
+        &options.work_dir,
+        options.postgres_url.as_deref(),
+        "b3",
+        options.wipe_postgres,
+    )
+    .await?;
     let store = target.open(2).await?;
-    let accounts = fixture::accounts(&fixture::app(store.clone()), "b3", b3.accounts, 10).await?;
+    let accounts = fixture::accounts(
+        &fixture::app(store.clone()),
+        &format!("b3-{}", options.run_id),
+        b3.accounts,
+        10,
+    )
+    .await?;
     let server = Server::start(
         &options.server_mode(),
         &target,
@@ -85,7 +98,12 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     for account in &accounts {
         tokens.push(sign_in(&server.base, &account.owner_email).await?);
         starts.push(u64::try_from(
-            scalar(store.db(), "SELECT event_seq AS n FROM accounts WHERE id = $1", &[Arg::from(account.account)]).await?,
+            scalar(
+                store.db(),
+                "SELECT event_seq AS n FROM accounts WHERE id = $1",
+                &[Arg::from(account.account)],
+            )
+            .await?,
         )?);
     }
     let ws_base = server.base.replace("http://", "ws://");
@@ -95,11 +113,18 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     for i in 0..b3.sockets {
         let a = i % accounts.len();
         let url = format!("{ws_base}/api/v1/ws");
-        let auth = serde_json::json!({"type": "auth", "token": tokens[a], "after": starts[a]}).to_string();
+        let auth =
+            serde_json::json!({"type": "auth", "token": tokens[a], "after": starts[a]}).to_string();
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
         let (mut sink, stream) = ws.split();
         sink.send(Message::text(auth)).await?;
-        readers.push(tokio::spawn(read(stream, sink, a, starts[a], finals_rx.clone())));
+        readers.push(tokio::spawn(read(
+            stream,
+            sink,
+            a,
+            starts[a],
+            finals_rx.clone(),
+        )));
     }
     let connect_secs = connect_started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -116,12 +141,24 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
         ticker.tick().await;
         let a = usize::try_from(n).unwrap_or(0) % accounts.len();
         let account = &accounts[a];
-        let conversation = account.conversations[usize::try_from(n / accounts.len() as u64).unwrap_or(0) % account.conversations.len()];
+        let conversation = account.conversations
+            [usize::try_from(n / accounts.len() as u64).unwrap_or(0) % account.conversations.len()];
         let request = http
-            .post(format!("{}/api/v1/conversations/{conversation}/messages", server.base))
+            .post(format!(
+                "{}/api/v1/conversations/{conversation}/messages",
+                server.base
+            ))
             .bearer_auth(&tokens[a])
-            .json(&serde_json::json!({"body": format!("event {n}"), "client_id": format!("b3-{n}")}));
-        posts.push(tokio::spawn(async move { request.send().await.map(|r| r.status().is_success()).unwrap_or(false) }));
+            .json(
+                &serde_json::json!({"body": format!("event {n}"), "client_id": format!("b3-{n}")}),
+            );
+        posts.push(tokio::spawn(async move {
+            request
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false)
+        }));
         if n % 100 == 0 {
             rss_peak = rss_peak.max(server.resident_mb().unwrap_or(0.0));
         }
@@ -133,10 +170,17 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let mut finals = Vec::new();
     for account in &accounts {
         finals.push(u64::try_from(
-            scalar(store.db(), "SELECT event_seq AS n FROM accounts WHERE id = $1", &[Arg::from(account.account)]).await?,
+            scalar(
+                store.db(),
+                "SELECT event_seq AS n FROM accounts WHERE id = $1",
+                &[Arg::from(account.account)],
+            )
+            .await?,
         )?);
     }
-    let expected: u64 = (0..b3.sockets).map(|i| finals[i % accounts.len()] - starts[i % accounts.len()]).sum();
+    let expected: u64 = (0..b3.sockets)
+        .map(|i| finals[i % accounts.len()] - starts[i % accounts.len()])
+        .sum();
     finals_tx.send_replace(Some(Arc::new(finals.clone())));
     let (server_summary, received, out_of_order) = collect(readers, started).await?;
     rss_peak = rss_peak.max(server.resident_mb().unwrap_or(0.0));
@@ -147,19 +191,44 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     let full = b3.sockets >= 10_000;
     let lost = expected.saturating_sub(received);
     let mut extra = vec![
-        ("sockets".to_owned(), format!("{} over {} accounts ({:.1} s to connect)", b3.sockets, accounts.len(), connect_secs)),
-        ("replies posted".to_owned(), format!("{posted} of {count} at {}/s", b3.rate)),
-        ("deliveries/s".to_owned(), format!("{:.0} (raw {:.0})", server_summary.per_sec, baseline.0.per_sec)),
+        (
+            "sockets".to_owned(),
+            format!(
+                "{} over {} accounts ({:.1} s to connect)",
+                b3.sockets,
+                accounts.len(),
+                connect_secs
+            ),
+        ),
+        (
+            "replies posted".to_owned(),
+            format!("{posted} of {count} at {}/s", b3.rate),
+        ),
+        (
+            "deliveries/s".to_owned(),
+            format!(
+                "{:.0} (raw {:.0})",
+                server_summary.per_sec, baseline.0.per_sec
+            ),
+        ),
         ("server RSS peak".to_owned(), format!("{rss_peak:.1} MB")),
         ("raw RSS".to_owned(), format!("{:.1} MB", baseline.1)),
     ];
     if let Some(rss) = rss_connected {
-        extra.push(("server RSS connected, idle".to_owned(), format!("{rss:.1} MB")));
+        extra.push((
+            "server RSS connected, idle".to_owned(),
+            format!("{rss:.1} MB"),
+        ));
     }
     Ok(Outcome {
         scenario: "B3".into(),
         store: kind.name().into(),
-        variant: format!("{} sockets, {}/s to {} each", b3.sockets, b3.rate, b3.sockets / accounts.len()),
+        variant: format!(
+            "{} sockets, {}/s to {} each",
+            b3.sockets,
+            b3.rate,
+            b3.sockets / accounts.len()
+        ),
         unit: "ms p99".into(),
         value: server_summary.p99_ms,
         baseline: Some(baseline.0.p99_ms),
@@ -175,20 +244,41 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
                 lost == 0 && received == expected,
                 format!("{received} delivered of {expected} expected"),
             ),
-            Check::new("in order, none twice", out_of_order == 0, format!("{out_of_order} out of order")),
-            Check::new("every reply posted", posted == count, format!("{posted} of {count}")),
-            Check::new("events flowed", expected > 0, format!("{expected} deliveries expected")),
+            Check::new(
+                "in order, none twice",
+                out_of_order == 0,
+                format!("{out_of_order} out of order"),
+            ),
+            Check::new(
+                "every reply posted",
+                posted == count,
+                format!("{posted} of {count}"),
+            ),
+            Check::new(
+                "events flowed",
+                expected > 0,
+                format!("{expected} deliveries expected"),
+            ),
         ],
     })
 }
 
 /// Reads one socket until it has seen its account's final sequence (or is told to stop).
-async fn read<S, K>(mut stream: S, _sink: K, account: usize, start: u64, mut finals: watch::Receiver<Option<Arc<Vec<u64>>>>) -> Seen
+async fn read<S, K>(
+    mut stream: S,
+    _sink: K,
+    account: usize,
+    start: u64,
+    mut finals: watch::Receiver<Option<Arc<Vec<u64>>>>,
+) -> Seen
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
     let clock = SystemClock::default();
-    let mut seen = Seen { last: start, ..Seen::default() };
+    let mut seen = Seen {
+        last: start,
+        ..Seen::default()
+    };
     loop {
         if let Some(finals) = finals.borrow().as_ref()
             && seen.last >= finals.get(account).copied().unwrap_or(0)
@@ -222,7 +312,10 @@ where
 }
 
 /// Waits (up to 30 s after the last event) for every reader and sums them up.
-async fn collect(readers: Vec<tokio::task::JoinHandle<Seen>>, started: Instant) -> BenchResult<(Summary, u64, u64)> {
+async fn collect(
+    readers: Vec<tokio::task::JoinHandle<Seen>>,
+    started: Instant,
+) -> BenchResult<(Summary, u64, u64)> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let (mut samples, mut received, mut out_of_order) = (Samples::new(), 0, 0);
     for reader in readers {
@@ -250,20 +343,34 @@ async fn baseline(options: &Options, b3: B3Options, count: u64) -> BenchResult<(
         .spawn()?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let line = lines.next_line().await?.ok_or("the baseline server printed nothing")?;
+    let line = lines
+        .next_line()
+        .await?
+        .ok_or("the baseline server printed nothing")?;
     let port: u16 = line.trim_start_matches("listening ").parse()?;
     let groups = b3.accounts.max(1);
     let (finals_tx, finals_rx) = watch::channel(None::<Arc<Vec<u64>>>);
     let mut readers = Vec::with_capacity(b3.sockets);
     for i in 0..b3.sockets {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/{}", i % groups)).await?;
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/{}", i % groups))
+                .await?;
         let (sink, stream) = ws.split();
-        readers.push(tokio::spawn(read(stream, sink, i % groups, 0, finals_rx.clone())));
+        readers.push(tokio::spawn(read(
+            stream,
+            sink,
+            i % groups,
+            0,
+            finals_rx.clone(),
+        )));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
     reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/start?rate={}&count={count}", b3.rate))
+        .post(format!(
+            "http://127.0.0.1:{port}/start?rate={}&count={count}",
+            b3.rate
+        ))
         .send()
         .await?;
     let finals: Vec<u64> = (0..groups as u64)

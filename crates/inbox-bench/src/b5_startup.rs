@@ -23,8 +23,6 @@ pub struct B5Options {
     pub idle: Duration,
 }
 
-const OWNER: &str = "b5-owner@bench.test";
-
 /// Runs B5 on one store.
 ///
 /// # Errors
@@ -41,14 +39,15 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Vec<Outcome>
 
     let mode = ServerMode::Process(bin.clone());
     let log = options.work_dir.join(format!("b5-{}.log", kind.name()));
-    let warm_up = Server::start(&mode, &target, OWNER, 16, &log).await?;
+    let owner = format!("b5-owner-{}@bench.test", options.run_id);
+    let warm_up = Server::start(&mode, &target, &owner, 16, &log).await?;
     warm_up.stop().await;
 
     let (mut ready, mut raw, mut rss) = (Samples::new(), Samples::new(), Vec::new());
     let mut ready_ok = 0;
     for _ in 0..options.b5.runs {
         raw.push(version_run(&bin).await?);
-        let server = Server::start(&mode, &target, OWNER, 16, &log).await?;
+        let server = Server::start(&mode, &target, &owner, 16, &log).await?;
         ready.push(server.ready_in);
         ready_ok += 1;
         tokio::time::sleep(options.b5.idle).await;
@@ -131,15 +130,29 @@ async fn existing(options: &Options, kind: StoreKind) -> BenchResult<Target> {
             dir: None,
         };
         let store = target.open(2).await?;
-        let conversations = scalar(store.db(), "SELECT COUNT(*) AS n FROM conversations", &[]).await?;
+        let conversations =
+            scalar(store.db(), "SELECT COUNT(*) AS n FROM conversations", &[]).await?;
         close(&store).await;
         if conversations > 0 {
             return Ok(target);
         }
     }
-    let target = Target::fresh(kind, &options.work_dir, options.postgres_url.as_deref(), "b5").await?;
+    let target = Target::fresh(
+        kind,
+        &options.work_dir,
+        options.postgres_url.as_deref(),
+        "b5",
+        options.wipe_postgres,
+    )
+    .await?;
     let store = target.open(2).await?;
-    fixture::accounts(&fixture::app(store.clone()), "b5", 1, 10).await?;
+    fixture::accounts(
+        &fixture::app(store.clone()),
+        &format!("b5-{}", options.run_id),
+        1,
+        10,
+    )
+    .await?;
     close(&store).await;
     Ok(target)
 }

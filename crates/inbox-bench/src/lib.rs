@@ -77,6 +77,11 @@ pub struct Options {
     pub b3: b3_realtime::B3Options,
     /// B5 repetitions.
     pub b5: b5_startup::B5Options,
+    /// Empty the PostgreSQL database before each scenario (off when it is shared, as in the
+    /// test suite: every scenario works in accounts of its own anyway).
+    pub wipe_postgres: bool,
+    /// A tag that makes this run's owner emails unique.
+    pub run_id: String,
     /// The command line, for the report.
     pub command: String,
     /// Show progress on stderr.

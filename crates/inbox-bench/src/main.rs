@@ -133,7 +133,10 @@ async fn main() -> ExitCode {
                 eprintln!("inbox-bench: cannot write the results: {error}");
                 return ExitCode::FAILURE;
             }
-            eprintln!("results written to {}/results.{{json,md}}", options.work_dir.display());
+            eprintln!(
+                "results written to {}/results.{{json,md}}",
+                options.work_dir.display()
+            );
             if report.failures().is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -185,8 +188,12 @@ fn options(cli: &Cli) -> Result<Options, String> {
             duration: Duration::from_secs(cli.b1_seconds.unwrap_or(if full { 30 } else { 10 })),
         },
         b2: B2Options {
-            conversations: cli.b2_conversations.unwrap_or(if full { 1_000_000 } else { 20_000 }),
-            messages: cli.b2_messages.unwrap_or(if full { 10_000_000 } else { 200_000 }),
+            conversations: cli
+                .b2_conversations
+                .unwrap_or(if full { 1_000_000 } else { 20_000 }),
+            messages: cli
+                .b2_messages
+                .unwrap_or(if full { 10_000_000 } else { 200_000 }),
             clients: cli.b2_clients,
             duration: Duration::from_secs(cli.b2_seconds),
         },
@@ -200,6 +207,8 @@ fn options(cli: &Cli) -> Result<Options, String> {
             runs: cli.b5_runs,
             idle: Duration::from_secs(1),
         },
+        wipe_postgres: true,
+        run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         progress: true,
     })

@@ -161,8 +161,10 @@ impl Report {
                 o.server.p50_ms,
                 o.server.p99_ms,
                 o.baseline.map_or_else(|| "-".to_owned(), figure),
-                o.raw.map_or_else(|| "-".to_owned(), |r| format!("{:.2}", r.p99_ms)),
-                o.ratio.map_or_else(|| "-".to_owned(), |r| format!("{:.1} %", r * 100.0)),
+                o.raw
+                    .map_or_else(|| "-".to_owned(), |r| format!("{:.2}", r.p99_ms)),
+                o.ratio
+                    .map_or_else(|| "-".to_owned(), |r| format!("{:.1} %", r * 100.0)),
                 o.target,
                 match o.met {
                     Some(true) => "yes",

@@ -21,11 +21,15 @@ use std::time::Instant;
 use conversation_core::Timestamp;
 use conversation_core::actor::{Actor, Role};
 use conversation_core::channel::ChannelKind;
-use conversation_core::conversation::{Assignment, Conversation, ConversationState, ConversationStatus};
+use conversation_core::conversation::{
+    Assignment, Conversation, ConversationState, ConversationStatus,
+};
 use conversation_core::entities::{
     Agent, Availability, Contact, DeliveryMode, Inbox, InboxSettings, Queue, RoutingStrategy,
 };
-use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, InboxId, MessageId, QueueId};
+use conversation_core::ids::{
+    AccountId, AgentId, ContactId, ConversationId, InboxId, MessageId, QueueId,
+};
 use conversation_core::message::{Direction, Message, MessageKind};
 use conversation_core::ports::last_activity;
 use inbox_app::App;
@@ -67,11 +71,12 @@ pub struct Seeded {
 pub async fn seed(
     app: &App,
     db: &Db,
+    run_id: &str,
     conversations: usize,
     messages: usize,
     progress: bool,
 ) -> BenchResult<Seeded> {
-    let owner_email = "b2-0@bench.test".to_owned();
+    let owner_email = format!("b2-{run_id}-owner@bench.test");
     let created = app
         .bootstrap(&owner_email, Some(crate::server::PASSWORD))
         .await?
@@ -89,7 +94,7 @@ pub async fn seed(
             id: AgentId::from_uuid(app.new_id()),
             account,
             name: format!("Agent {n}"),
-            email: format!("b2-agent-{n}@bench.test"),
+            email: format!("b2-{run_id}-agent-{n}@bench.test"),
             role: Role::Agent,
             full_access: false,
             permissions: BTreeSet::new(),
@@ -173,7 +178,9 @@ pub async fn seed(
     }
     match db {
         Db::Postgres(pool) => {
-            sqlx::query("VACUUM ANALYZE conversations").execute(pool).await?;
+            sqlx::query("VACUUM ANALYZE conversations")
+                .execute(pool)
+                .await?;
             sqlx::query("VACUUM ANALYZE messages").execute(pool).await?;
             sqlx::query("VACUUM ANALYZE contacts").execute(pool).await?;
         }
@@ -220,29 +227,41 @@ impl Plan {
             messages: Vec::with_capacity((end - first) * self.per_conversation),
             message_inboxes: Vec::with_capacity((end - first) * self.per_conversation),
         };
+        // Chunks start at even numbers: contact i / 2 writes on two different inboxes (C1 allows
+        // one live conversation per contact and inbox).
+        let mut contact = ContactId::from_uuid(Uuid::nil());
         for i in first..end {
             let mut rng = Rng::new(i as u64);
-            // Contact i / 2 writes on two different inboxes (C1 allows one live conversation per
-            // contact and inbox).
-            let contact = ContactId::from_uuid(Uuid::from_u128(0xC0_0000_0000 + (i / 2) as u128));
             let inbox = self.inboxes[i % self.inboxes.len()];
             if i % 2 == 0 {
-                chunk.contacts.push(self.contact(contact));
+                contact = ContactId::from_uuid(Uuid::now_v7());
+                chunk.contacts.push(self.contact(contact, i / 2));
             }
             let minute = chrono::Duration::minutes(1);
-            let age = chrono::Duration::microseconds(i64::try_from(rng.below(90 * 86_400 * 1_000_000)).unwrap_or(0));
+            let age = chrono::Duration::microseconds(
+                i64::try_from(rng.below(90 * 86_400 * 1_000_000)).unwrap_or(0),
+            );
             let activity = self.now - age;
             let count = self.per_conversation;
             let created = activity - minute * i32::try_from(count).unwrap_or(0);
             let id = ConversationId::from_uuid(Uuid::now_v7());
-            let agent = self.agents[usize::try_from(rng.below(self.agents.len() as u64)).unwrap_or(0)];
-            let queue = self.queues[usize::try_from(rng.below(self.queues.len() as u64)).unwrap_or(0)];
+            let agent =
+                self.agents[usize::try_from(rng.below(self.agents.len() as u64)).unwrap_or(0)];
+            let queue =
+                self.queues[usize::try_from(rng.below(self.queues.len() as u64)).unwrap_or(0)];
             let roll = rng.below(100);
             let state = match roll {
                 0..10 => ConversationState::Open {
                     assignment: match rng.below(10) {
-                        0..4 => Assignment::Assigned { queue: Some(queue), agent, since: created },
-                        4..7 => Assignment::Waiting { queue, since: created },
+                        0..4 => Assignment::Assigned {
+                            queue: Some(queue),
+                            agent,
+                            since: created,
+                        },
+                        4..7 => Assignment::Waiting {
+                            queue,
+                            since: created,
+                        },
                         _ => Assignment::Unassigned,
                     },
                 },
@@ -268,8 +287,16 @@ impl Plan {
                     dialog: None,
                     sequence: seq as u64,
                     kind: MessageKind::Text,
-                    direction: if inbound { Direction::Inbound } else { Direction::Outbound },
-                    sender: if inbound { Actor::Contact(contact) } else { Actor::Agent(agent) },
+                    direction: if inbound {
+                        Direction::Inbound
+                    } else {
+                        Direction::Outbound
+                    },
+                    sender: if inbound {
+                        Actor::Contact(contact)
+                    } else {
+                        Actor::Agent(agent)
+                    },
                     body: if inbound {
                         format!("Hello, where is my order {i}-{seq}? It was due yesterday.")
                     } else {
@@ -302,11 +329,11 @@ impl Plan {
         chunk
     }
 
-    fn contact(&self, id: ContactId) -> Contact {
+    fn contact(&self, id: ContactId, n: usize) -> Contact {
         Contact {
             id,
             account: self.account,
-            name: Some(format!("Contact {}", id.as_uuid().as_u128() & 0xFF_FFFF_FFFF)),
+            name: Some(format!("Contact {n}")),
             email: None,
             phone: None,
             location: None,
@@ -365,7 +392,12 @@ async fn write_chunk(db: &Db, chunk: &Chunk) -> BenchResult<()> {
     match db {
         Db::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            copy(&mut conn, "contacts (id, account_id, responsible_agent, merged_into, created_at, state)", &contacts_csv(chunk)?).await?;
+            copy(
+                &mut conn,
+                "contacts (id, account_id, responsible_agent, merged_into, created_at, state)",
+                &contacts_csv(chunk)?,
+            )
+            .await?;
             copy(
                 &mut conn,
                 "conversations (id, account_id, inbox_id, contact_id, status, interrupted, queue_id, assignee_id, \
@@ -494,7 +526,13 @@ fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
 fn contacts_csv(chunk: &Chunk) -> BenchResult<String> {
     let mut out = String::with_capacity(chunk.contacts.len() * 400);
     for c in &chunk.contacts {
-        let _ = write!(out, "{},{},,,{},", c.id, c.account, c.created_at.timestamp_micros());
+        let _ = write!(
+            out,
+            "{},{},,,{},",
+            c.id,
+            c.account,
+            c.created_at.timestamp_micros()
+        );
         field(&mut out, Some(&json(c)?));
         out.push('\n');
     }

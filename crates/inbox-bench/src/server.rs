@@ -35,6 +35,7 @@ pub struct Server {
     pub pid: Option<u32>,
     /// From the spawn (or the store's opening) until `/readyz` answered 200.
     pub ready_in: Duration,
+    log: PathBuf,
     child: Option<tokio::process::Child>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -56,7 +57,7 @@ impl Server {
         let mut server = match mode {
             ServerMode::Process(bin) => {
                 let port = free_port()?;
-                let log = std::fs::File::create(log)?;
+                let log_file = std::fs::File::create(log)?;
                 let child = tokio::process::Command::new(bin)
                     .env("INBOX_LISTEN", format!("127.0.0.1:{port}"))
                     .env("INBOX_DATABASE_URL", &target.url)
@@ -66,7 +67,7 @@ impl Server {
                     .env("INBOX_LOG", "warn")
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
-                    .stderr(log)
+                    .stderr(log_file)
                     .kill_on_drop(true)
                     .spawn()
                     .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
@@ -74,6 +75,7 @@ impl Server {
                     base: format!("http://127.0.0.1:{port}"),
                     pid: child.id(),
                     ready_in: Duration::ZERO,
+                    log: log.to_path_buf(),
                     child: Some(child),
                     task: None,
                 }
@@ -101,6 +103,7 @@ impl Server {
                     base,
                     pid: None,
                     ready_in: Duration::ZERO,
+                    log: log.to_path_buf(),
                     child: None,
                     task: Some(task),
                 }
@@ -125,7 +128,14 @@ impl Server {
             if let Some(child) = &mut self.child
                 && let Some(status) = child.try_wait()?
             {
-                return Err(format!("the server exited before it was ready: {status}").into());
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                return Err(format!(
+                    "the server exited before it was ready: {status}; its log ({}) ends with: {}",
+                    self.log.display(),
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                )
+                .into());
             }
             if started.elapsed() > Duration::from_secs(60) {
                 return Err("the server was not ready within 60 s".into());

@@ -50,6 +50,7 @@ impl Target {
         work_dir: &Path,
         postgres_url: Option<&str>,
         scenario: &str,
+        wipe: bool,
     ) -> BenchResult<Self> {
         let target = match kind {
             StoreKind::Sqlite => {
@@ -73,7 +74,7 @@ impl Target {
             },
         };
         let store = target.open(2).await?;
-        if kind == StoreKind::Postgres {
+        if kind == StoreKind::Postgres && wipe {
             let rows = store
                 .db()
                 .fetch_all(

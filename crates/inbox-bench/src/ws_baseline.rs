@@ -67,7 +67,8 @@ async fn forward(mut socket: WebSocket, mut receiver: broadcast::Receiver<Utf8By
 async fn start(State(groups): State<Groups>, Query(start): Query<Start>) -> &'static str {
     tokio::spawn(async move {
         let clock = SystemClock::default();
-        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / start.rate.max(1) as f64));
+        let mut ticker =
+            tokio::time::interval(Duration::from_secs_f64(1.0 / start.rate.max(1) as f64));
         let mut sequences = vec![0_u64; groups.0.len()];
         for n in 0..start.count {
             ticker.tick().await;
