@@ -218,13 +218,12 @@ async fn http_ingest(
             (samples, ok, errors, first_error)
         }));
     }
+    // Resident memory half-way through the load.
+    tokio::time::sleep(b1.duration / 2).await;
+    let rss = server.resident_mb();
     let mut samples = Samples::new();
     let (mut ok, mut errors, mut first_error) = (0, 0, None);
-    let mut rss = None;
     for task in tasks {
-        if rss.is_none() {
-            rss = server.resident_mb();
-        }
         let (s, o, e, f) = task.await?;
         samples.merge(s);
         ok += o;
