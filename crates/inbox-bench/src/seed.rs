@@ -266,8 +266,17 @@ impl Plan {
                     },
                 },
                 10 => ConversationState::Bot { flow: "faq".into() },
-                11 => ConversationState::Dropped { at: activity },
-                _ => ConversationState::Resolved { at: activity },
+                // Closed conversations keep the queue and agent they had (C9 `resolved`).
+                11 => ConversationState::Dropped {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: None,
+                },
+                _ => ConversationState::Resolved {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: Some(agent),
+                },
             };
             let open = roll < 10;
             let awaiting = open && rng.below(10) < 6;
