@@ -38,6 +38,15 @@ use crate::state::AppState;
 /// The largest frame a client may send (S8).
 pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
 
+/// B3: the read buffer of a socket (it grows up to [`MAX_CLIENT_FRAME`] when a frame needs it).
+const SOCKET_READ_BUFFER: usize = 4 * 1024;
+
+/// B3: frames are written as they come (each is flushed anyway), so no write buffer is kept.
+const SOCKET_WRITE_BUFFER: usize = 0;
+
+/// L7: the most a socket's write buffer may hold while writes fail, before the socket errors.
+const SOCKET_MAX_WRITE_BUFFER: usize = 1024 * 1024;
+
 /// How many typing and read frames wait for the pump; more are dropped (they are ephemeral).
 const COMMAND_BUFFER: usize = 16;
 
@@ -166,6 +175,12 @@ fn upgrade_to(
         Ok(upgrade) => upgrade
             .max_message_size(MAX_CLIENT_FRAME)
             .max_frame_size(MAX_CLIENT_FRAME)
+            // B3: tungstenite allocates its read buffer whole for every socket (128 KiB by
+            // default); clients send small frames, so a small buffer that grows when needed
+            // keeps an idle socket at a few KiB.
+            .read_buffer_size(SOCKET_READ_BUFFER)
+            .write_buffer_size(SOCKET_WRITE_BUFFER)
+            .max_write_buffer_size(SOCKET_MAX_WRITE_BUFFER)
             .on_upgrade(move |socket| connection(app, socket, endpoint)),
     }
 }
