@@ -108,7 +108,8 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Sends committed events to the account's subscribers, if it has any.
+    /// Sends committed events to the account's subscribers, if it has any, in increasing
+    /// sequence order (see [`crate::doorbell`] for events of other processes).
     pub fn publish(&self, account: AccountId, events: impl IntoIterator<Item = StoredEvent>) {
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(feed) = feeds.get_mut(&account) else {
@@ -116,7 +117,13 @@ impl Hub {
         };
         for event in events {
             self.learn_owner(account, &event.event);
-            feed.published = feed.published.max(event.sequence);
+            // The feed only moves forward: an event at or below what it carried already came
+            // (the doorbell read it from the log first) or is older than one that did, which
+            // a subscriber then sees as a gap and reads from the log (N1, L8).
+            if event.sequence <= feed.published {
+                continue;
+            }
+            feed.published = event.sequence;
             // No receiver left is not an error: the next subscriber reads the log.
             let _ = feed.events.send(Arc::new(event));
         }
