@@ -55,7 +55,7 @@ pub struct AutomatedMessage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Automated {
     /// Delivered now (or, for a retry, earlier): the stored message.
-    Sent(Message),
+    Sent(Box<Message>),
     /// Held while the contact's dialog is active; `released_at` once it went out.
     Held(HeldMessage),
     /// An AI message dropped while a dialog was active.
@@ -223,13 +223,13 @@ impl App {
                 .messages
                 .into_iter()
                 .next()
-                .map(Automated::Sent)
+                .map(|message| Automated::Sent(Box::new(message)))
                 .ok_or_else(|| AppError::Internal("no automated message written".into())),
             (Err(AppError::Duplicate { existing }), _) => self
                 .store
                 .message(account, existing)
                 .await?
-                .map(Automated::Sent)
+                .map(|message| Automated::Sent(Box::new(message)))
                 .ok_or_else(|| AppError::Internal("duplicate message not found".into())),
             (Err(error), _) => Err(error),
         }

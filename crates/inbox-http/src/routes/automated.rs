@@ -111,7 +111,7 @@ async fn send_automated(
             Json(AutomatedView {
                 outcome: "sent".into(),
                 message: message.id.as_uuid(),
-                sent: Some((&message).into()),
+                sent: Some((&*message).into()),
                 dialog: None,
                 released: false,
             }),
