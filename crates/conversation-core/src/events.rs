@@ -216,6 +216,27 @@ mod tests {
     }
 
     #[test]
+    fn d8_only_sent_and_released_automated_messages_reach_the_contacts_stream() {
+        let automated = |outcome| {
+            DomainEvent::AutomatedMessage(AutomatedMessageEvent {
+                outcome,
+                conversation: ConversationId::from_u128(1),
+                message: MessageId::from_u128(2),
+                source: AutomatedSource::Flow,
+                dialog: None,
+                at: at(),
+            })
+        };
+        assert!(automated(AutomatedOutcome::Sent).visible_to_contact());
+        assert!(automated(AutomatedOutcome::Released).visible_to_contact());
+        assert!(!automated(AutomatedOutcome::Held).visible_to_contact());
+        assert!(!automated(AutomatedOutcome::Discarded).visible_to_contact());
+        let json = serde_json::to_value(automated(AutomatedOutcome::Held)).unwrap();
+        assert_eq!(json["type"], "automated_message_held");
+        assert_eq!(json["stream"], "automated_message");
+    }
+
+    #[test]
     fn m10_private_notes_never_reach_the_contacts_stream() {
         assert!(!reply(ReplyKind::Note).visible_to_contact());
         assert!(reply(ReplyKind::FreeForm).visible_to_contact());
