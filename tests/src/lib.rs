@@ -43,6 +43,7 @@ pub struct TestServer {
     /// Which database it runs on.
     pub backend: Backend,
     serve: tokio::task::JoinHandle<()>,
+    doorbell: Option<tokio::task::JoinHandle<()>>,
     dir: Option<Arc<tempfile::TempDir>>,
 }
 
@@ -141,6 +142,8 @@ async fn serve(
             email
         }
     };
+    // N1 across processes (PostgreSQL): listening before the router serves.
+    let doorbell = app.start_doorbell().await.expect("the doorbell listens");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
@@ -164,6 +167,7 @@ async fn serve(
         clock,
         backend,
         serve,
+        doorbell,
         dir,
     };
     let (status, body) = server
@@ -204,6 +208,9 @@ impl TestServer {
     pub async fn restart(self) -> Self {
         self.serve.abort();
         let _ = (&mut { self.serve }).await;
+        if let Some(doorbell) = self.doorbell {
+            doorbell.abort();
+        }
         let (backend, dir, clock, email) = (self.backend, self.dir, self.clock, self.owner_email);
         drop(self.app);
         let store = match (&dir, backend) {

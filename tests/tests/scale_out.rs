@@ -188,6 +188,8 @@ async fn r6_each_offer_timeout_fires_once_across_two_processes() {
         assert_eq!(c["assignment"]["type"], "offered");
         offered.insert(text(&c["assignment"]["agent"]));
     }
+    // N3's offline checks of the new conversations are due at once: fired first.
+    assert_eq!(one.run_timers().await, 12);
     one.advance(31);
     // Both workers claim at once: each timer fires in exactly one of them.
     let (a, b) = tokio::join!(one.run_timers(), two.run_timers());

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::Timestamp;
 use crate::actor::Actor;
 use crate::conversation::{ConversationEvent, ConversationEventKind, ReplyKind};
-use crate::dialog::DialogEvent;
+use crate::dialog::{AutomatedSource, DialogEvent};
 use crate::entities::Order;
 use crate::ids::{ContactId, ConversationId, DialogId, MessageId, OrderId};
 use crate::message::{DeliveryStatus, MessageDeleted};
@@ -67,6 +67,42 @@ impl OrderCreated {
     }
 }
 
+/// D8: what happened to an automated message (a flow's, a broadcast's or the AI assistant's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AutomatedOutcome {
+    /// Delivered at once: the contact had no active dialog.
+    #[serde(rename = "automated_message_sent")]
+    Sent,
+    /// Held while the contact's dialog is active.
+    #[serde(rename = "automated_message_held")]
+    Held,
+    /// A held message delivered once no dialog of the contact was active.
+    #[serde(rename = "automated_message_released")]
+    Released,
+    /// An AI message dropped because a dialog was active; it is never delivered.
+    #[serde(rename = "automated_message_discarded")]
+    Discarded,
+}
+
+/// D8: an automated message was sent, held, released or discarded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomatedMessageEvent {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub outcome: AutomatedOutcome,
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The message's id: the stored message once sent or released; for a held message the id
+    /// it gets when released; for a discarded one an id nothing else carries.
+    pub message: MessageId,
+    /// Where it came from.
+    pub source: AutomatedSource,
+    /// The active dialog it was held or discarded for.
+    pub dialog: Option<DialogId>,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// Anything that happened in an account, as the event log stores it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "stream", rename_all = "snake_case")]
@@ -90,6 +126,8 @@ pub enum DomainEvent {
     MessageDelivery(MessageDeliveryUpdated),
     /// An order was created from a conversation (C10).
     OrderCreated(OrderCreated),
+    /// D8: an automated message was sent, held, released or discarded.
+    AutomatedMessage(AutomatedMessageEvent),
 }
 
 impl DomainEvent {
@@ -103,6 +141,7 @@ impl DomainEvent {
             Self::MessageDeleted(event) => event.deleted_at,
             Self::MessageDelivery(event) => event.at,
             Self::OrderCreated(event) => event.at,
+            Self::AutomatedMessage(event) => event.at,
         }
     }
 
@@ -116,6 +155,7 @@ impl DomainEvent {
             Self::MessageDeleted(event) => Some(event.conversation),
             Self::MessageDelivery(event) => Some(event.conversation),
             Self::OrderCreated(event) => Some(event.conversation),
+            Self::AutomatedMessage(event) => Some(event.conversation),
         }
     }
 
@@ -141,6 +181,11 @@ impl DomainEvent {
             // Orders are the business's record; the contact hears of them through the channel.
             Self::Presence(_) | Self::OrderCreated(_) => false,
             Self::MessageDeleted(_) | Self::MessageDelivery(_) => true,
+            // D8: the contact sees the messages they get, never what was held or discarded.
+            Self::AutomatedMessage(event) => matches!(
+                event.outcome,
+                AutomatedOutcome::Sent | AutomatedOutcome::Released
+            ),
         }
     }
 }
@@ -168,6 +213,27 @@ mod tests {
                 dialog: None,
             },
         })
+    }
+
+    #[test]
+    fn d8_only_sent_and_released_automated_messages_reach_the_contacts_stream() {
+        let automated = |outcome| {
+            DomainEvent::AutomatedMessage(AutomatedMessageEvent {
+                outcome,
+                conversation: ConversationId::from_u128(1),
+                message: MessageId::from_u128(2),
+                source: AutomatedSource::Flow,
+                dialog: None,
+                at: at(),
+            })
+        };
+        assert!(automated(AutomatedOutcome::Sent).visible_to_contact());
+        assert!(automated(AutomatedOutcome::Released).visible_to_contact());
+        assert!(!automated(AutomatedOutcome::Held).visible_to_contact());
+        assert!(!automated(AutomatedOutcome::Discarded).visible_to_contact());
+        let json = serde_json::to_value(automated(AutomatedOutcome::Held)).unwrap();
+        assert_eq!(json["type"], "automated_message_held");
+        assert_eq!(json["stream"], "automated_message");
     }
 
     #[test]

@@ -676,6 +676,14 @@ impl App {
             commit.messages = messages;
             commit.tasks = self.dialog_tasks(&after, &events, now);
             commit.timers = crate::timers::task_reminders(&commit.tasks, now)?;
+            // D8: leaving `active` releases the contact's held messages (in this commit's
+            // timer, so the release cannot be lost).
+            commit.timers.extend(crate::timers::held_release(
+                account,
+                after.contact,
+                &events,
+                now,
+            )?);
             commit.changes.push(AggregateChange {
                 expected: ExpectedVersion::Exactly(stored.version),
                 state: AggregateState::Dialog(Box::new(after.clone())),

@@ -73,6 +73,8 @@ impl Default for RealtimeSettings {
 struct Feeds {
     events: broadcast::Sender<Arc<StoredEvent>>,
     signals: broadcast::Sender<Arc<Signal>>,
+    /// The highest sequence published on this feed (0: none yet).
+    published: u64,
 }
 
 impl Feeds {
@@ -80,6 +82,7 @@ impl Feeds {
         Self {
             events: broadcast::channel(capacity.max(1)).0,
             signals: broadcast::channel(SIGNAL_CAPACITY).0,
+            published: 0,
         }
     }
 
@@ -105,17 +108,47 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Sends committed events to the account's subscribers, if it has any.
+    /// Sends committed events to the account's subscribers, if it has any, in increasing
+    /// sequence order (see [`crate::doorbell`] for events of other processes).
     pub fn publish(&self, account: AccountId, events: impl IntoIterator<Item = StoredEvent>) {
-        let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(feed) = feeds.get(&account) else {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(feed) = feeds.get_mut(&account) else {
             return;
         };
         for event in events {
             self.learn_owner(account, &event.event);
+            // The feed only moves forward: an event at or below what it carried already came
+            // (the doorbell read it from the log first) or is older than one that did, which
+            // a subscriber then sees as a gap and reads from the log (N1, L8).
+            if event.sequence <= feed.published {
+                continue;
+            }
+            feed.published = event.sequence;
             // No receiver left is not an error: the next subscriber reads the log.
             let _ = feed.events.send(Arc::new(event));
         }
+    }
+
+    /// The highest sequence published to the account's feed; `None` when the account has no
+    /// feed (no subscriber in this process), so nothing needs publishing.
+    #[must_use]
+    pub fn published(&self, account: AccountId) -> Option<u64> {
+        let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds
+            .get(&account)
+            .filter(|feed| feed.in_use())
+            .map(|feed| feed.published)
+    }
+
+    /// Every account with subscribers, with the highest sequence published to its feed.
+    #[must_use]
+    pub fn feeds(&self) -> Vec<(AccountId, u64)> {
+        let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds
+            .iter()
+            .filter(|(_, feed)| feed.in_use())
+            .map(|(account, feed)| (*account, feed.published))
+            .collect()
     }
 
     /// A new subscription to the account's feed.

@@ -10,7 +10,8 @@ use conversation_core::ids::{AccountId, ConversationId};
 use conversation_core::message::Message;
 use conversation_core::ports::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, ExpectedVersion,
-    MessageUpdate, OutboxItem, StoreError, StoredEvent, StoredFile, TimerChange, Versioned,
+    HeldMessage, HeldRelease, MessageUpdate, OutboxItem, StoreError, StoredEvent, StoredFile,
+    TimerChange, Versioned,
 };
 use conversation_core::{DomainError, DomainEvent, Timestamp};
 
@@ -50,6 +51,10 @@ pub struct Plan {
     pub tasks: Vec<Task>,
     /// Timers besides those the change's events schedule (see `crate::timers`).
     pub timers: Vec<TimerChange>,
+    /// D8: automated messages held with it.
+    pub hold: Vec<HeldMessage>,
+    /// D8: held messages released with it (their messages are in `messages`).
+    pub release: Vec<HeldRelease>,
 }
 
 impl Plan {
@@ -145,6 +150,8 @@ impl App {
             commit.orders = plan.orders;
             commit.files = plan.files;
             commit.outbox = plan.outbox;
+            commit.hold = plan.hold;
+            commit.release = plan.release;
             if commit.changes.is_empty()
                 && commit.messages.is_empty()
                 && commit.message_updates.is_empty()

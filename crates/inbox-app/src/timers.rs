@@ -13,11 +13,14 @@
 //! | `offline_grace` (R11) | `grace:<agent>` | the agent went offline holding conversations | `Requeue` past the inbox's grace |
 //! | `reply_target` (C8) | `reply:<conversation>` | `waiting_since` begins, the inbox has a target | the `reply_overdue` flag |
 //! | `task_reminder` (D11) | `task:<task>` | a dialog task is created | a notification (outbox) |
+//! | `release_held` (D8) | `held:<contact>` | a dialog of the contact leaves `active` | the held messages go out, in order |
+//! | `offline_check` (N3) | `offline:<conversation>` | `waiting_since` begins | an offline-message notification if no agent is online |
+//! | `missed_check` (N3) | `missed:<conversation>` | `waiting_since` begins (due after [`MISSED_AFTER_SECS`]); moved to now when it closes unanswered | a missed-conversation notification |
 
 use conversation_core::Timestamp;
 use conversation_core::conversation::{Conversation, ConversationEvent, ConversationEventKind};
 use conversation_core::entities::{Inbox, Task};
-use conversation_core::ids::{AccountId, AgentId, ConversationId, TaskId};
+use conversation_core::ids::{AccountId, AgentId, ContactId, ConversationId, MessageId, TaskId};
 use conversation_core::ports::{Timer, TimerChange, TimerKind};
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +75,86 @@ pub struct TaskReminder {
     pub title: String,
     /// When it starts.
     pub starts_at: Timestamp,
+}
+
+/// D8: a dialog of the contact left `active`; their held messages may go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseHeld {
+    /// The contact.
+    pub contact: ContactId,
+}
+
+/// N3: a contact's message started an awaiting reply; is any agent online?
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineCheck {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The message that arrived.
+    pub message: MessageId,
+}
+
+/// N3: an awaiting reply that may end unanswered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissedCheck {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The start of the awaiting reply.
+    pub waiting_since: Timestamp,
+    /// Whether the conversation closed with it unanswered (missed for sure).
+    pub closed: bool,
+}
+
+/// N3: how long a contact's awaiting message may stay unanswered before the conversation
+/// counts as missed (the visitor is taken to have left).
+pub const MISSED_AFTER_SECS: i64 = 600;
+
+/// The key of a contact's held-messages release timer (D8).
+#[must_use]
+pub fn held_key(contact: ContactId) -> String {
+    format!("held:{contact}")
+}
+
+/// The key of a conversation's offline check (N3).
+#[must_use]
+pub fn offline_key(conversation: ConversationId) -> String {
+    format!("offline:{conversation}")
+}
+
+/// The key of a conversation's missed check (N3).
+#[must_use]
+pub fn missed_key(conversation: ConversationId) -> String {
+    format!("missed:{conversation}")
+}
+
+/// D8: the release of the contact's held messages, due at once, when a dialog leaves
+/// `active` (paused or completed).
+///
+/// # Errors
+/// Only if a payload cannot be serialized.
+pub(crate) fn held_release(
+    account: AccountId,
+    contact: ContactId,
+    events: &[conversation_core::dialog::DialogEvent],
+    now: Timestamp,
+) -> AppResult<Option<TimerChange>> {
+    use conversation_core::dialog::DialogEvent;
+    let left_active = events.iter().any(|event| {
+        matches!(
+            event,
+            DialogEvent::Paused { .. } | DialogEvent::Completed { .. }
+        )
+    });
+    left_active
+        .then(|| {
+            schedule(
+                account,
+                held_key(contact),
+                TimerKind::ReleaseHeld,
+                &ReleaseHeld { contact },
+                now,
+            )
+        })
+        .transpose()
 }
 
 /// The key of a conversation's offer timer.
@@ -215,6 +298,76 @@ pub(crate) fn conversation_timers(
             }
         }
         (Some(_), None) => changes.push(TimerChange::Cancel { key: reply_key(id) }),
+        _ => {}
+    }
+    changes.extend(n3_timers(was_waiting, after, events)?);
+    Ok(changes)
+}
+
+/// N3: when an awaiting reply begins, the offline check (due at once) and the missed check
+/// (due after [`MISSED_AFTER_SECS`]); an agent's reply cancels the missed check; closing with
+/// the reply still awaited moves it to now, marked closed.
+fn n3_timers(
+    was_waiting: Option<Timestamp>,
+    after: &Conversation,
+    events: &[ConversationEvent],
+) -> AppResult<Vec<TimerChange>> {
+    let (account, id) = (after.account, after.id);
+    let mut changes = Vec::new();
+    match (was_waiting, after.waiting_since) {
+        (None, Some(since)) if !after.is_closed() => {
+            let message = events.iter().rev().find_map(|event| match &event.kind {
+                ConversationEventKind::InboundReceived { message, .. } => Some(*message),
+                _ => None,
+            });
+            if let Some(message) = message {
+                changes.push(schedule(
+                    account,
+                    offline_key(id),
+                    TimerKind::OfflineCheck,
+                    &OfflineCheck {
+                        conversation: id,
+                        message,
+                    },
+                    since,
+                )?);
+            }
+            changes.push(schedule(
+                account,
+                missed_key(id),
+                TimerKind::MissedCheck,
+                &MissedCheck {
+                    conversation: id,
+                    waiting_since: since,
+                    closed: false,
+                },
+                since + chrono::Duration::seconds(MISSED_AFTER_SECS),
+            )?);
+        }
+        (Some(since), None)
+            if after.is_closed()
+                && events.last().is_some_and(|event| {
+                    event.at < since + chrono::Duration::seconds(MISSED_AFTER_SECS)
+                }) =>
+        {
+            // Closed unanswered before the missed check fired: missed now (once: the timeout
+            // check is this same timer, moved).
+            let at = events.last().map_or(since, |event| event.at);
+            changes.push(schedule(
+                account,
+                missed_key(id),
+                TimerKind::MissedCheck,
+                &MissedCheck {
+                    conversation: id,
+                    waiting_since: since,
+                    closed: true,
+                },
+                at,
+            )?);
+        }
+        (Some(_), None) => changes.push(TimerChange::Cancel {
+            key: missed_key(id),
+        }),
         _ => {}
     }
     Ok(changes)

@@ -141,6 +141,14 @@ impl App {
             TimerKind::OfflineGrace => self.grace_ended(timer).await,
             TimerKind::ReplyTarget => self.reply_target_passed(timer).await,
             TimerKind::TaskReminder => self.remind_task(timer).await,
+            TimerKind::ReleaseHeld => {
+                let release: crate::timers::ReleaseHeld = payload(timer)?;
+                self.release_held(timer.account, release.contact)
+                    .await
+                    .map(|_| ())
+            }
+            TimerKind::OfflineCheck => self.offline_check(timer).await,
+            TimerKind::MissedCheck => self.missed_check(timer).await,
         }
     }
 

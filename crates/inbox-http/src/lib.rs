@@ -57,6 +57,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::conversations::router())
+        .merge(routes::automated::router())
         .merge(routes::attachments::router())
         .merge(routes::directory::router())
         .merge(routes::dialogs::router())

@@ -51,6 +51,8 @@ enum RunError {
     Open(#[from] inbox_store::OpenError),
     #[error("cannot create the owner on first start: {0}")]
     Bootstrap(inbox_app::AppError),
+    #[error("cannot listen to the realtime doorbell: {0}")]
+    Doorbell(inbox_app::AppError),
     #[error("cannot listen on {address}: {source}; is another process using it? set INBOX_LISTEN")]
     Listen {
         address: std::net::SocketAddr,
@@ -98,6 +100,8 @@ async fn run(config: Config) -> Result<(), RunError> {
         format!("inbox-server-{}-{}", std::process::id(), app.new_id()),
     )
     .spawn(Duration::from_millis(config.timer_interval_ms.max(10)));
+    // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
+    let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| RunError::Listen {
@@ -115,6 +119,9 @@ async fn run(config: Config) -> Result<(), RunError> {
     .await
     .map_err(RunError::Serve)?;
     worker.abort();
+    if let Some(doorbell) = doorbell {
+        doorbell.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -177,6 +177,8 @@ async fn write(tx: &mut Tx, commit: &Commit) -> Result<CommitReceipt, Stop> {
         .store()?;
     }
     write_timers(tx, account, &commit.timers).await?;
+    crate::held::hold(tx, account, &commit.hold).await?;
+    crate::held::release(tx, account, &commit.release).await?;
     for item in &commit.outbox {
         tx.execute(
             "INSERT INTO outbox (id, account_id, kind, payload, due_at) VALUES ($1, $2, $3, $4, $5)",
@@ -616,5 +618,6 @@ async fn append_events(
             .store()?;
         }
     }
+    crate::doorbell::ring(tx, account, last - count + 1, last).await?;
     u64::try_from(last).map_err(|e| Stop::Error(StoreError::Internal(Box::new(e))))
 }

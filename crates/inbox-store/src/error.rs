@@ -17,6 +17,8 @@ pub enum Violation {
     MessageExternalId,
     /// M8: `messages_client_per_conversation`.
     MessageClientId,
+    /// D8, M8: `held_messages_client`.
+    HeldClientId,
     /// `agents_email_key`.
     AgentEmail,
     /// `contact_identities` primary key.
@@ -45,7 +47,9 @@ pub fn violation(error: &sqlx::Error) -> Option<Violation> {
         .constraint()
         .map_or_else(|| db.message().to_owned(), str::to_owned);
     let has = |needle: &str| name.contains(needle);
-    Some(if has("dialogs_one_active") || has("dialogs.contact_id") {
+    Some(if has("held_messages") {
+        Violation::HeldClientId
+    } else if has("dialogs_one_active") || has("dialogs.contact_id") {
         Violation::ActiveDialog
     } else if has("conversations_one_live") || has("conversations.contact_id") {
         Violation::LiveConversation
@@ -118,7 +122,9 @@ pub fn store_error(error: sqlx::Error) -> StoreError {
             what: "the contact's active dialog",
         }
         .into(),
-        Some(Violation::MessageExternalId | Violation::MessageClientId) => DomainError::Conflict {
+        Some(
+            Violation::MessageExternalId | Violation::MessageClientId | Violation::HeldClientId,
+        ) => DomainError::Conflict {
             what: "the message",
         }
         .into(),

@@ -16,8 +16,10 @@
 mod auth;
 mod commit;
 mod directory;
+mod doorbell;
 mod error;
 mod files;
+mod held;
 mod lists;
 mod open;
 mod readers;
@@ -25,5 +27,6 @@ mod rows;
 pub mod sql;
 mod work;
 
+pub use doorbell::DOORBELL_CHANNEL;
 pub use error::{Violation, violation};
 pub use open::{OpenError, SqlStore, StoreOptions};

@@ -8,8 +8,9 @@
 //! dialogs ([`ContactDialogs`]) through which the caller passes what D3 needs, the write rule
 //! ([`check_agent_write`], [`inbound_target`]) and the D10 check of new settings
 //! ([`check_setting_choice`]). What does not: tasks and notifications for new participants
-//! (D11), holding automated messages (D8), the dialog's message view (D7) and reports
-//! (D14, D15) react to these events elsewhere.
+//! (D11), the durable holding and release of automated messages (D8, whose rule is
+//! [`automated_fate`]), the dialog's message view (D7) and reports (D14, D15) react to these
+//! events elsewhere.
 //!
 //! Use: load the dialog (or [`Dialog::replay`] its events) and the contact's
 //! [`ContactDialogs`], call [`Dialog::decide`] (or [`Dialog::decide_create`]), store the
@@ -18,6 +19,7 @@
 //! and branch in `aggregate.rs`, a row in `docs/state-machines.md (dialog)` and a test per row.
 
 mod aggregate;
+mod automated;
 mod command;
 mod decide;
 mod event;
@@ -32,6 +34,7 @@ pub mod write_rule;
 mod properties;
 
 pub use aggregate::Dialog;
+pub use automated::{AutomatedFate, AutomatedSource, automated_fate, may_release};
 pub use command::{CreateDialog, DialogCommand};
 pub use event::{DialogCreated, DialogEvent};
 pub use rating::{Satisfaction, Stars};

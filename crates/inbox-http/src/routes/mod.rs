@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod automated;
 pub mod conversations;
 pub mod dialogs;
 pub mod directory;

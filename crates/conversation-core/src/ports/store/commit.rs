@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 use super::files::StoredFile;
+use super::held::{HeldMessage, HeldRelease};
 use super::work::{OutboxItem, TimerChange};
 use crate::conversation::{Conversation, LoadChange};
 use crate::dialog::Dialog;
@@ -117,6 +118,11 @@ pub struct Commit {
     pub timers: Vec<TimerChange>,
     /// The work to do afterwards.
     pub outbox: Vec<OutboxItem>,
+    /// D8: automated messages to hold; each only while its dialog is still active, else the
+    /// commit fails with `conflict` (decide again: the message may go now).
+    pub hold: Vec<HeldMessage>,
+    /// D8: held messages released (each once; a second release fails with `conflict`).
+    pub release: Vec<HeldRelease>,
 }
 
 impl Commit {
@@ -133,6 +139,8 @@ impl Commit {
             tasks: Vec::new(),
             timers: Vec::new(),
             outbox: Vec::new(),
+            hold: Vec::new(),
+            release: Vec::new(),
         }
     }
 }

@@ -9,7 +9,9 @@
 mod auth;
 mod commit;
 mod directory;
+mod doorbell;
 mod files;
+mod held;
 mod list;
 mod readers;
 mod work;
@@ -20,7 +22,9 @@ pub use commit::{
     ExpectedVersion, MessageUpdate, StoreError,
 };
 pub use directory::{Dependency, DirectoryStore, SettingKind};
+pub use doorbell::{Doorbell, DoorbellListener, Ring, Rung};
 pub use files::{FileStore, StoredFile};
+pub use held::{HeldMessage, HeldRelease, HeldStore};
 pub use list::{
     ConversationPage, ConversationQuery, ListCursor, ListFilter, ListRow, Viewer, last_activity,
 };
@@ -44,6 +48,8 @@ pub trait Store:
     + OutboxStore
     + AuthStore
     + FileStore
+    + HeldStore
+    + Doorbell
 {
 }
 
@@ -59,5 +65,7 @@ impl<T> Store for T where
         + OutboxStore
         + AuthStore
         + FileStore
+        + HeldStore
+        + Doorbell
 {
 }

@@ -25,6 +25,12 @@ pub enum TimerKind {
     ReplyTarget,
     /// D11: the reminder of a dialog task.
     TaskReminder,
+    /// D8: a dialog of the contact left `active`: release their held messages.
+    ReleaseHeld,
+    /// N3: a contact's message started an awaiting reply: notify if no agent is online.
+    OfflineCheck,
+    /// N3: an awaiting reply ended unanswered (closed, or too long): a missed conversation.
+    MissedCheck,
 }
 
 /// A timer: fires once at `due_at` (or later, never earlier).
