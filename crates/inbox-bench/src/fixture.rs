@@ -68,20 +68,7 @@ pub async fn accounts(
         };
         app.store().save_inbox(&inbox).await?;
         let contacts: Vec<Contact> = (0..conversations)
-            .map(|i| Contact {
-                id: ContactId::from_uuid(app.new_id()),
-                account,
-                name: Some(format!("Bench contact {i}")),
-                email: None,
-                phone: None,
-                location: None,
-                notes: String::new(),
-                attributes: std::collections::BTreeMap::new(),
-                responsible_agent: None,
-                identities: Vec::new(),
-                merged_into: None,
-                created_at: app.now(),
-            })
+            .map(|i| contact(app, account, i))
             .collect();
         app.store().save_contacts(&contacts).await?;
         let mut ids = Vec::with_capacity(conversations);
@@ -109,4 +96,23 @@ pub async fn accounts(
         });
     }
     Ok(out)
+}
+
+/// A new contact of the account, named after `n`.
+#[must_use]
+pub fn contact(app: &App, account: AccountId, n: usize) -> Contact {
+    Contact {
+        id: ContactId::from_uuid(app.new_id()),
+        account,
+        name: Some(format!("Bench contact {n}")),
+        email: None,
+        phone: None,
+        location: None,
+        notes: String::new(),
+        attributes: std::collections::BTreeMap::new(),
+        responsible_agent: None,
+        identities: Vec::new(),
+        merged_into: None,
+        created_at: app.now(),
+    }
 }

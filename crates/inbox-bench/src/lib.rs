@@ -8,6 +8,8 @@
 //!   account ([`seed`]), against the raw indexed query for the same page;
 //! - B3 realtime ([`b3_realtime`]): thousands of agent websockets receiving events, against a bare
 //!   websocket broadcast ([`ws_baseline`]);
+//! - B4 routing burst ([`b4_routing`]): thousands of conversations arriving at once into one
+//!   queue, against single-row inserts of as many rows as there are slots;
 //! - B5 start-up and idle memory ([`b5_startup`]) of the `inbox-server` binary on an existing
 //!   database, against starting the same binary only to print its version.
 //!
@@ -18,6 +20,7 @@
 pub mod b1_ingest;
 pub mod b2_lists;
 pub mod b3_realtime;
+pub mod b4_routing;
 pub mod b5_startup;
 pub mod fixture;
 pub mod report;
@@ -47,6 +50,8 @@ pub enum Scenario {
     B2,
     /// Realtime fan-out.
     B3,
+    /// Routing burst.
+    B4,
     /// Start-up and idle memory.
     B5,
 }
@@ -56,7 +61,7 @@ pub enum Scenario {
 pub struct Options {
     /// The stores, in order.
     pub stores: Vec<StoreKind>,
-    /// The scenarios; run in the order B1, B2, B5, B3 (B5 starts on B2's database).
+    /// The scenarios; run in the order B1, B2, B5, B3, B4 (B5 starts on B2's database).
     pub scenarios: Vec<Scenario>,
     /// A PostgreSQL database the tool may empty.
     pub postgres_url: Option<String>,
@@ -75,6 +80,8 @@ pub struct Options {
     pub b2: b2_lists::B2Options,
     /// B3 sizes.
     pub b3: b3_realtime::B3Options,
+    /// B4 sizes.
+    pub b4: b4_routing::B4Options,
     /// B5 repetitions.
     pub b5: b5_startup::B5Options,
     /// Empty the PostgreSQL database before each scenario (off when it is shared, as in the
@@ -130,6 +137,10 @@ pub async fn run(options: &Options) -> BenchResult<Report> {
         if wanted(Scenario::B3) {
             eprintln!("== B3 realtime on {}", kind.name());
             push(&mut outcomes, vec![b3_realtime::run(options, kind).await?]);
+        }
+        if wanted(Scenario::B4) {
+            eprintln!("== B4 routing burst on {}", kind.name());
+            push(&mut outcomes, vec![b4_routing::run(options, kind).await?]);
         }
     }
     Ok(Report {

@@ -1,4 +1,4 @@
-//! `inbox-bench`: runs the benchmarks of quality.md (B1, B2, B3, B5) against the inbox server on
+//! `inbox-bench`: runs the benchmarks of quality.md (B1-B5) against the inbox server on
 //! SQLite and PostgreSQL, each with its raw baseline in the same run; prints every figure and
 //! writes `results.json` and `results.md`. The defaults finish in a few minutes; `--full` takes
 //! the sizes of quality.md. See `docs/benchmarks.md`.
@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use inbox_bench::b1_ingest::B1Options;
 use inbox_bench::b2_lists::B2Options;
 use inbox_bench::b3_realtime::B3Options;
+use inbox_bench::b4_routing::B4Options;
 use inbox_bench::b5_startup::B5Options;
 use inbox_bench::target::StoreKind;
 use inbox_bench::{Options, Scenario};
@@ -27,6 +28,7 @@ enum Which {
     B1,
     B2,
     B3,
+    B4,
     B5,
 }
 
@@ -40,7 +42,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Store::Both)]
     store: Store,
     /// Scenarios (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::B1, Which::B2, Which::B5, Which::B3])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::B1, Which::B2, Which::B5, Which::B3, Which::B4])]
     scenarios: Vec<Which>,
     /// A PostgreSQL database the tool may empty.
     #[arg(long, env = "INBOX_BENCH_POSTGRES_URL", hide_env_values = true)]
@@ -55,7 +57,7 @@ struct Cli {
     #[arg(long)]
     in_process: bool,
     /// The sizes of quality.md: B2 with 1 000 000 conversations and 10 000 000 messages, B3
-    /// with 10 000 sockets, B1 for 30 s.
+    /// with 10 000 sockets, B4 with 10 000 arrivals for 200 agents, B1 for 30 s.
     #[arg(long)]
     full: bool,
     /// B1: concurrent clients.
@@ -91,6 +93,18 @@ struct Cli {
     /// B3: seconds of events.
     #[arg(long, default_value_t = 10)]
     b3_seconds: u64,
+    /// B4: conversations arriving in the burst.
+    #[arg(long)]
+    b4_conversations: Option<usize>,
+    /// B4: available agents in the queue.
+    #[arg(long)]
+    b4_agents: Option<usize>,
+    /// B4: each agent's capacity.
+    #[arg(long, default_value_t = 5)]
+    b4_capacity: u32,
+    /// B4: concurrent arrivals.
+    #[arg(long, default_value_t = 32)]
+    b4_clients: usize,
     /// B5: measured starts.
     #[arg(long, default_value_t = 5)]
     b5_runs: usize,
@@ -174,6 +188,7 @@ fn options(cli: &Cli) -> Result<Options, String> {
                 Which::B1 => Scenario::B1,
                 Which::B2 => Scenario::B2,
                 Which::B3 => Scenario::B3,
+                Which::B4 => Scenario::B4,
                 Which::B5 => Scenario::B5,
             })
             .collect(),
@@ -202,6 +217,14 @@ fn options(cli: &Cli) -> Result<Options, String> {
             accounts: cli.b3_accounts,
             rate: cli.b3_rate,
             duration: Duration::from_secs(cli.b3_seconds),
+        },
+        b4: B4Options {
+            conversations: cli
+                .b4_conversations
+                .unwrap_or(if full { 10_000 } else { 2_000 }),
+            agents: cli.b4_agents.unwrap_or(if full { 200 } else { 40 }),
+            capacity: cli.b4_capacity,
+            clients: cli.b4_clients,
         },
         b5: B5Options {
             runs: cli.b5_runs,

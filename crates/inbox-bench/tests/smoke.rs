@@ -1,7 +1,8 @@
 //! Smoke test of the benchmark tool: every scenario at tiny sizes, on SQLite and on PostgreSQL
 //! (`INBOX_TEST_POSTGRES_URL`), through the real router over real sockets. It asserts that the
 //! tool still works and that its correctness checks hold (every acknowledged message stored
-//! once, list totals and first pages right, every event delivered in order), never speed.
+//! once, list totals and first pages right, every event delivered in order, routing never above
+//! capacity), never speed.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use inbox_bench::b1_ingest::B1Options;
 use inbox_bench::b2_lists::B2Options;
 use inbox_bench::b3_realtime::B3Options;
+use inbox_bench::b4_routing::B4Options;
 use inbox_bench::b5_startup::B5Options;
 use inbox_bench::target::StoreKind;
 use inbox_bench::{Options, Scenario};
@@ -36,7 +38,13 @@ fn server_bin() -> PathBuf {
 fn options(store: StoreKind, work_dir: PathBuf) -> Options {
     Options {
         stores: vec![store],
-        scenarios: vec![Scenario::B1, Scenario::B2, Scenario::B5, Scenario::B3],
+        scenarios: vec![
+            Scenario::B1,
+            Scenario::B2,
+            Scenario::B5,
+            Scenario::B3,
+            Scenario::B4,
+        ],
         postgres_url: std::env::var("INBOX_TEST_POSTGRES_URL").ok(),
         work_dir,
         server_bin: Some(server_bin()),
@@ -58,6 +66,12 @@ fn options(store: StoreKind, work_dir: PathBuf) -> Options {
             accounts: 2,
             rate: 20,
             duration: Duration::from_secs(2),
+        },
+        b4: B4Options {
+            conversations: 40,
+            agents: 5,
+            capacity: 3,
+            clients: 8,
         },
         b5: B5Options {
             runs: 2,
@@ -81,7 +95,7 @@ async fn smoke(store: StoreKind) {
         .iter()
         .map(|o| o.scenario.as_str())
         .collect();
-    for scenario in ["B1", "B2", "B3", "B5"] {
+    for scenario in ["B1", "B2", "B3", "B4", "B5"] {
         assert!(
             scenarios.contains(&scenario),
             "{scenario} reported: {scenarios:?}"
