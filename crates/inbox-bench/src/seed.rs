@@ -10,7 +10,8 @@
 //! 0), dialogs, interrupted conversations (and so `conversation_alerts`), outbox rows and agent
 //! loads. The owner, 19 agents, 3 queues and 10 web-chat inboxes are made through the store.
 //!
-//! The mix: 10 % open, 1 % bot, 1 % dropped, 88 % resolved; of the open ones 40 % assigned
+//! The mix: 10 % open, 1 % bot, 1 % dropped, 88 % resolved (closed ones remember a queue and an
+//! agent, C9); of the open ones 40 % assigned
 //! (spread over the 20 agents, the owner among them), 30 % waiting in a queue, 30 % unassigned
 //! without a queue; 60 % of the open ones await a reply. Activity is spread over 90 days.
 
@@ -266,8 +267,17 @@ impl Plan {
                     },
                 },
                 10 => ConversationState::Bot { flow: "faq".into() },
-                11 => ConversationState::Dropped { at: activity },
-                _ => ConversationState::Resolved { at: activity },
+                // C9: a closed conversation remembers the queue and agent it had.
+                11 => ConversationState::Dropped {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: Some(agent),
+                },
+                _ => ConversationState::Resolved {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: Some(agent),
+                },
             };
             let open = roll < 10;
             let awaiting = open && rng.below(10) < 6;
@@ -367,6 +377,8 @@ fn columns(c: &Conversation) -> Columns {
         Some(Assignment::Waiting { since, .. }) => (None, Some(since.timestamp_micros())),
         _ => (None, None),
     };
+    // C9: a closed conversation keeps its last queue and assignee (`Conversation::belongs_to`).
+    let (queue, assignee) = c.belongs_to();
     Columns {
         status: match c.status() {
             ConversationStatus::Open => "open",
@@ -374,8 +386,8 @@ fn columns(c: &Conversation) -> Columns {
             ConversationStatus::Resolved => "resolved",
             ConversationStatus::Dropped => "dropped",
         },
-        queue: assignment.and_then(Assignment::queue).map(|q| q.as_uuid()),
-        assignee: c.assignee().map(|a| a.as_uuid()),
+        queue: queue.map(|q| q.as_uuid()),
+        assignee: assignee.map(|a| a.as_uuid()),
         guest,
         load_holder: c.load_holder().map(|a| a.as_uuid()),
         queued_since,
