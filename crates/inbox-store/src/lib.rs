@@ -18,6 +18,7 @@ mod commit;
 mod directory;
 mod error;
 mod files;
+pub mod list_counts;
 mod lists;
 mod open;
 mod readers;
