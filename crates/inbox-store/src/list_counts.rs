@@ -171,7 +171,10 @@ async fn read_old(
         status: row.text("status").store()?,
         inbox: row.uuid("inbox_id").store()?,
         queue: row.opt_uuid("queue_id").store()?.unwrap_or_else(Uuid::nil),
-        assignee: row.opt_uuid("assignee_id").store()?.unwrap_or_else(Uuid::nil),
+        assignee: row
+            .opt_uuid("assignee_id")
+            .store()?
+            .unwrap_or_else(Uuid::nil),
         awaiting: row.opt_int("waiting_since").store()?.is_some(),
     }))
 }

@@ -323,7 +323,10 @@ impl Binder<'_> {
         if let Part::Count { outside } = part {
             if !outside.is_empty() {
                 let queues = self.one_of(outside);
-                let _ = write!(sql, " AND (c.queue_id IS NULL OR NOT (c.queue_id {queues}))");
+                let _ = write!(
+                    sql,
+                    " AND (c.queue_id IS NULL OR NOT (c.queue_id {queues}))"
+                );
             }
         }
         if matches!(part, Part::Page) && self.query.after.is_some() {
