@@ -6,11 +6,15 @@
 //! multi-row `INSERT`s of 500 rows in transactions of one chunk. Rows are generated on a
 //! blocking thread while the previous chunk is written.
 //!
+//! The list counters (`conversation_counts`) are then rebuilt from the rows in one statement
+//! (`inbox_store::list_counts::recount`), inside the timed load.
+//!
 //! What is not written: events (the log is not read by lists; the account's `event_seq` stays
 //! 0), dialogs, interrupted conversations (and so `conversation_alerts`), outbox rows and agent
 //! loads. The owner, 19 agents, 3 queues and 10 web-chat inboxes are made through the store.
 //!
-//! The mix: 10 % open, 1 % bot, 1 % dropped, 88 % resolved; of the open ones 40 % assigned
+//! The mix: 10 % open, 1 % bot, 1 % dropped, 88 % resolved (closed ones remember a queue and an
+//! agent, C9); of the open ones 40 % assigned
 //! (spread over the 20 agents, the owner among them), 30 % waiting in a queue, 30 % unassigned
 //! without a queue; 60 % of the open ones await a reply. Activity is spread over 90 days.
 
@@ -171,6 +175,8 @@ pub async fn seed(
         }
     }
     generator.await?;
+    // The rows went around the commit path: the list counters are rebuilt from them (C9).
+    inbox_store::list_counts::recount(db, account).await?;
     let seconds = started.elapsed().as_secs_f64();
     if progress {
         eprintln!();
@@ -266,11 +272,11 @@ impl Plan {
                     },
                 },
                 10 => ConversationState::Bot { flow: "faq".into() },
-                // Closed conversations keep the queue and agent they had (C9 `resolved`).
+                // C9: a closed conversation remembers the queue and agent it had.
                 11 => ConversationState::Dropped {
                     at: activity,
                     queue: Some(queue),
-                    agent: None,
+                    agent: Some(agent),
                 },
                 _ => ConversationState::Resolved {
                     at: activity,
@@ -376,6 +382,8 @@ fn columns(c: &Conversation) -> Columns {
         Some(Assignment::Waiting { since, .. }) => (None, Some(since.timestamp_micros())),
         _ => (None, None),
     };
+    // C9: a closed conversation keeps its last queue and assignee (`Conversation::belongs_to`).
+    let (queue, assignee) = c.belongs_to();
     Columns {
         status: match c.status() {
             ConversationStatus::Open => "open",
@@ -383,8 +391,8 @@ fn columns(c: &Conversation) -> Columns {
             ConversationStatus::Resolved => "resolved",
             ConversationStatus::Dropped => "dropped",
         },
-        queue: assignment.and_then(Assignment::queue).map(|q| q.as_uuid()),
-        assignee: c.assignee().map(|a| a.as_uuid()),
+        queue: queue.map(|q| q.as_uuid()),
+        assignee: assignee.map(|a| a.as_uuid()),
         guest,
         load_holder: c.load_holder().map(|a| a.as_uuid()),
         queued_since,

@@ -19,6 +19,7 @@ use conversation_core::ports::{
 use conversation_core::presence::AgentPresence;
 
 use crate::error::{OrStoreError, StoreResult, Violation, store_error, violation};
+use crate::list_counts::CountMove;
 use crate::open::SqlStore;
 use crate::rows::{aggregate_columns, conversation_columns, to_json};
 use crate::sql::{Tx, args};
@@ -222,6 +223,7 @@ async fn write_conversation(
     }
     let cols = conversation_columns(c)?;
     let state = to_json(c)?;
+    let counts = CountMove::read(tx, account, c, &cols, expected).await?;
     let result = match expected {
         ExpectedVersion::New => {
             tx.execute(
@@ -254,6 +256,7 @@ async fn write_conversation(
     };
     match result {
         Ok(1) => {
+            counts.write(tx).await?;
             write_alerts(tx, account, c, expected).await?;
             Ok(next_version(expected))
         }

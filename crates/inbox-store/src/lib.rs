@@ -20,6 +20,7 @@ mod doorbell;
 mod error;
 mod files;
 mod held;
+pub mod list_counts;
 mod lists;
 mod open;
 mod readers;

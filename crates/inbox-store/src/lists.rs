@@ -12,13 +12,16 @@
 //! inbox, other inboxes' entries), and sorts that handful. The branches of one list are
 //! disjoint by construction (a conversation has one
 //! status and one queue; the queue branches leave out what the assignee and guest branches
-//! bring), so `UNION ALL` needs no deduplication. The total counts the same branches without the
-//! cursor, in the same statement (one snapshot), from the same indexes (see [`Part`]). No
-//! message is read.
+//! bring), so `UNION ALL` needs no deduplication. The total is summed, in the same statement
+//! (one snapshot), from the maintained counters of `conversation_counts` plus the viewer's
+//! conferences and alerts counted from their small indexes (see [`total`]), so it costs the
+//! number of counter rows the viewer may see, not the length of the list. No message is read.
 //!
 //! The SQL is built only from the fixed fragments below, chosen by the filter, the dialect and
 //! the shape of the query (how many queues, whether an inbox and a cursor are given); every
 //! value is bound (S3). Which index serves each branch is written at [`Source::index`].
+
+mod total;
 
 use std::fmt::Write as _;
 
@@ -125,9 +128,6 @@ const DROPPED: &str = " AND c.status = 'dropped'";
 struct Plan<'q> {
     filter: ListFilter,
     sources: Vec<Source<'q>>,
-    /// The viewer's queues when the queue branches leave out the viewer's own assignments and
-    /// conferences: the total subtracts those of them that are in these queues (see [`Part`]).
-    overlap: Option<&'q [QueueId]>,
     statuses: &'static [&'static str],
     /// The filter's own condition.
     extra: &'static str,
@@ -171,22 +171,9 @@ impl<'q> Plan<'q> {
                 sources
             }
         };
-        let overlap = sources
-            .iter()
-            .any(|source| {
-                matches!(
-                    source,
-                    Source::Queues {
-                        others_only: true,
-                        ..
-                    }
-                )
-            })
-            .then_some(queues);
         Self {
             filter: query.filter,
             sources,
-            overlap,
             statuses: match query.filter {
                 ListFilter::Resolved => &[RESOLVED, DROPPED],
                 _ => &[OPEN],
@@ -214,6 +201,8 @@ enum Param {
     CursorId,
     Fetch,
     Queue(QueueId),
+    /// The nil UUID: no queue or no assignee in `conversation_counts`.
+    Nil,
 }
 
 /// Which statement a branch is written for.
@@ -221,13 +210,9 @@ enum Param {
 enum Part<'q> {
     /// The page: after the cursor, queue branches without the viewer's own conversations.
     Page,
-    /// The total: every row of the branch. Queue branches keep the viewer's own conversations,
-    /// so that they are counted from their index alone (the assignee and guest columns are not
-    /// in it); [`Part::Overlap`] takes them out again.
-    Count,
-    /// The viewer's assignments or conferences that are also in these queues: counted twice by
-    /// [`Part::Count`], subtracted once from the total.
-    Overlap(&'q [QueueId]),
+    /// Part of the total (see [`total`]): every row of the branch that is in none of these
+    /// queues (the counters already hold those).
+    Count { outside: &'q [QueueId] },
 }
 
 /// Binds each value once and hands out its `$N`.
@@ -252,6 +237,7 @@ impl Binder<'_> {
                 Param::CursorId => Arg::from(self.query.after.map(|cursor| cursor.id)),
                 Param::Fetch => Arg::from(self.fetch),
                 Param::Queue(queue) => Arg::from(queue),
+                Param::Nil => Arg::from(uuid::Uuid::nil()),
             };
             self.args.push(arg);
             self.bound.push(param);
@@ -262,14 +248,19 @@ impl Binder<'_> {
 
     /// ` AND c.queue_id ...` for these queues.
     fn in_queues(&mut self, sql: &mut String, queues: &[QueueId]) {
+        let _ = write!(sql, " AND c.queue_id {}", self.one_of(queues));
+    }
+
+    /// `= $N` or `IN ($N, ...)` for these queues (at least one).
+    fn one_of(&mut self, queues: &[QueueId]) -> String {
         let placeholders: Vec<String> = queues
             .iter()
             .map(|queue| self.bind(Param::Queue(*queue)))
             .collect();
         if let [one] = placeholders.as_slice() {
-            let _ = write!(sql, " AND c.queue_id = {one}");
+            format!("= {one}")
         } else {
-            let _ = write!(sql, " AND c.queue_id IN ({})", placeholders.join(", "));
+            format!("IN ({})", placeholders.join(", "))
         }
     }
 
@@ -329,8 +320,14 @@ impl Binder<'_> {
             let inbox = self.bind(Param::Inbox);
             let _ = write!(sql, " AND c.inbox_id = {inbox}");
         }
-        if let Part::Overlap(queues) = part {
-            self.in_queues(&mut sql, queues);
+        if let Part::Count { outside } = part {
+            if !outside.is_empty() {
+                let queues = self.one_of(outside);
+                let _ = write!(
+                    sql,
+                    " AND (c.queue_id IS NULL OR NOT (c.queue_id {queues}))"
+                );
+            }
         }
         if matches!(part, Part::Page) && self.query.after.is_some() {
             let (key, id) = (self.bind(Param::CursorKey), self.bind(Param::CursorId));
@@ -357,6 +354,7 @@ fn page_sql(
     dialect: Dialect,
     query: &ConversationQuery,
     plan: &Plan<'_>,
+    queues: &[QueueId],
     fetch: i64,
 ) -> (String, Vec<Arg>) {
     let mut binder = Binder {
@@ -369,7 +367,6 @@ fn page_sql(
     let (column, direction) = (plan.order.column(), plan.order.direction());
     let mut branches = Vec::new();
     let mut page = Vec::new();
-    let mut count = Vec::new();
     for source in &plan.sources {
         for status in plan.statuses {
             let from_where = binder.branch(plan, *source, status, Part::Page);
@@ -380,32 +377,9 @@ fn page_sql(
                 "{name} AS MATERIALIZED (SELECT c.id AS id, {column} AS k {from_where} \
                  ORDER BY {column} {direction}, c.id {direction} LIMIT {fetch})"
             ));
-            let from_where = binder.branch(plan, *source, status, Part::Count);
-            count.push(format!("SELECT c.id AS id {from_where}"));
         }
     }
-    let mut overlap = Vec::new();
-    if let Some(queues) = plan.overlap {
-        for source in &plan.sources {
-            if matches!(source, Source::Assignee | Source::Guest) {
-                for status in plan.statuses {
-                    let from_where = binder.branch(plan, *source, status, Part::Overlap(queues));
-                    overlap.push(format!("SELECT c.id AS id {from_where}"));
-                }
-            }
-        }
-    }
-    let mut total = format!(
-        "(SELECT COUNT(*) FROM ({}) AS cu)",
-        count.join(" UNION ALL ")
-    );
-    if !overlap.is_empty() {
-        let _ = write!(
-            total,
-            " - (SELECT COUNT(*) FROM ({}) AS co)",
-            overlap.join(" UNION ALL ")
-        );
-    }
+    let total = total::sql(&mut binder, plan, queues);
     if plan
         .sources
         .iter()
@@ -458,7 +432,7 @@ pub async fn list(db: &Db, query: &ConversationQuery) -> StoreResult<Conversatio
     }
     let limit = query.limit.min(ConversationQuery::MAX_LIMIT);
     let fetch = i64::from(limit) + 1;
-    let (sql, args) = page_sql(db.dialect(), query, &plan, fetch);
+    let (sql, args) = page_sql(db.dialect(), query, &plan, &queues, fetch);
     let result = db.fetch_all(&sql, &args).await.store()?;
     let mut total = 0;
     let mut rows = Vec::with_capacity(result.len());

@@ -105,7 +105,7 @@ async fn ids(fx: &Fixture, query: &ConversationQuery) -> Vec<ConversationId> {
 }
 
 /// A small deterministic generator (splitmix64), so that a failure replays from its seed.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -116,39 +116,39 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         let len = u64::try_from(items.len()).unwrap();
         items[usize::try_from(self.below(len)).unwrap()]
     }
 
     /// A time among few, so that keys tie often and ids break the ties.
-    fn time(&mut self) -> chrono::DateTime<chrono::Utc> {
+    pub fn time(&mut self) -> chrono::DateTime<chrono::Utc> {
         t(i64::try_from(self.below(12)).unwrap())
     }
 
-    fn id(&mut self) -> Uuid {
+    pub fn id(&mut self) -> Uuid {
         Uuid::from_u64_pair(self.next(), self.next())
     }
 }
 
 /// The agents and queues random conversations are made of.
-struct World {
-    agents: Vec<AgentId>,
-    queues: Vec<QueueId>,
-    inboxes: Vec<InboxId>,
+pub struct World {
+    pub agents: Vec<AgentId>,
+    pub queues: Vec<QueueId>,
+    pub inboxes: Vec<InboxId>,
 }
 
 impl World {
     /// Any state a conversation can be in, with consistent data.
-    fn state(&self, rng: &mut Rng) -> ConversationState {
+    pub fn state(&self, rng: &mut Rng) -> ConversationState {
         let queue = if rng.chance(80) {
             Some(rng.pick(&self.queues))
         } else {
@@ -222,7 +222,7 @@ impl World {
     }
 
     /// A random conversation of the account.
-    fn conversation(&self, rng: &mut Rng, account: AccountId) -> Conversation {
+    pub fn conversation(&self, rng: &mut Rng, account: AccountId) -> Conversation {
         let mut c = conversation(
             account,
             rng.pick(&self.inboxes),
@@ -237,7 +237,7 @@ impl World {
         c
     }
 
-    fn retime(&self, rng: &mut Rng, c: &mut Conversation) {
+    pub fn retime(&self, rng: &mut Rng, c: &mut Conversation) {
         c.last_message_at = rng.chance(70).then(|| rng.time());
         c.last_inbound_at = c.last_message_at;
         c.waiting_since = rng.chance(50).then(|| rng.time());

@@ -15,6 +15,7 @@ mod directory;
 mod directory_readers;
 mod files;
 mod held;
+mod list_totals;
 mod lists;
 mod readers;
 mod routing;
