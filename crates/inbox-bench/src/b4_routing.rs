@@ -114,7 +114,7 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
     .await?;
     let load_total = scalar(
         db,
-        "SELECT COALESCE(SUM(load), 0) AS n FROM agents WHERE account_id = $1",
+        "SELECT CAST(COALESCE(SUM(load), 0) AS BIGINT) AS n FROM agents WHERE account_id = $1",
         std::slice::from_ref(&account),
     )
     .await?;
