@@ -9,6 +9,7 @@ use conversation_core::ports::{Clock, IdGenerator, Store};
 use uuid::Uuid;
 
 use crate::hub::Hub;
+use crate::queue_turns::QueueTurns;
 use crate::widget::{WidgetConfig, WidgetGuard};
 
 /// Settings of the use cases.
@@ -44,6 +45,7 @@ pub struct App {
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: AppConfig,
     pub(crate) widget: Arc<WidgetGuard>,
+    pub(crate) queue_turns: Arc<QueueTurns>,
 }
 
 impl std::fmt::Debug for App {
@@ -69,6 +71,7 @@ impl App {
             ids,
             hub: Arc::new(Hub::default()),
             widget: Arc::new(WidgetGuard::new(config.widget)),
+            queue_turns: Arc::new(QueueTurns::default()),
             config,
         }
     }

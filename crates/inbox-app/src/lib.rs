@@ -26,6 +26,7 @@ mod last_seen;
 mod messages;
 pub mod notifications;
 mod pipeline;
+mod queue_turns;
 pub mod realtime;
 mod routing;
 mod secrets;

@@ -11,7 +11,8 @@
 //! Capacity (R2) is held by the store: the commit that assigns or offers claims a slot with a
 //! conditional update, so two routers (on any number of processes) that chose the same last
 //! slot cannot both win; the loser gets `capacity_exceeded` and chooses again on fresh
-//! candidates. Nothing here holds a lock across decisions.
+//! candidates. Within one process, the routers of one queue take turns (`queue_turns`), so a
+//! burst of arrivals does not all choose the same agent and retry.
 
 use conversation_core::DomainError;
 use conversation_core::conversation::{Assignment, Conversation, ConversationCommand};
@@ -99,6 +100,8 @@ impl App {
             let Some(queue_id) = waiting_queue(&stored.value) else {
                 return Ok(());
             };
+            // B4: one decision at a time per queue, on loads read inside the turn.
+            let _turn = self.queue_turns.take(queue_id).await;
             let Some(queue) = self.store.queue(account, queue_id).await? else {
                 return Ok(());
             };
@@ -168,6 +171,7 @@ impl App {
     /// Storage failures.
     pub(crate) async fn backfill_queue(&self, account: AccountId, queue: QueueId) -> AppResult<()> {
         for _ in 0..BACKFILL_ROUNDS {
+            let _turn = self.queue_turns.take(queue).await;
             let Some(queue) = self.store.queue(account, queue).await? else {
                 return Ok(());
             };
