@@ -266,8 +266,16 @@ impl Plan {
                     },
                 },
                 10 => ConversationState::Bot { flow: "faq".into() },
-                11 => ConversationState::Dropped { at: activity },
-                _ => ConversationState::Resolved { at: activity },
+                11 => ConversationState::Dropped {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: None,
+                },
+                _ => ConversationState::Resolved {
+                    at: activity,
+                    queue: Some(queue),
+                    agent: None,
+                },
             };
             let open = roll < 10;
             let awaiting = open && rng.below(10) < 6;
