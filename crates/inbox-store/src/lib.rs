@@ -15,9 +15,11 @@
 
 mod auth;
 mod commit;
+mod commit_batch;
 mod directory;
 mod error;
 mod files;
+mod group_commit;
 mod lists;
 mod open;
 mod readers;
