@@ -14,6 +14,7 @@ mod concurrency;
 mod directory;
 mod directory_readers;
 mod files;
+mod group_commit;
 mod lists;
 mod readers;
 mod routing;
