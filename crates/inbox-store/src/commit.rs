@@ -577,6 +577,34 @@ async fn write_timers(tx: &mut Tx, account: AccountId, timers: &[TimerChange]) -
     Ok(())
 }
 
+/// The columns of an `events` row as [`append_events`] binds them.
+const EVENT_COLUMNS: usize = 6;
+/// The most rows per `INSERT` (384 parameters, well within both dialects' limits).
+const EVENTS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO events ... VALUES (...), (...)` for `rows` rows.
+fn insert_events_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO events (account_id, seq, aggregate_type, aggregate_id, at, payload) VALUES ",
+    );
+    for row in 0..rows {
+        let first = row * EVENT_COLUMNS;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5,
+            first + 6
+        ));
+    }
+    sql
+}
+
 /// Reserves the next event sequences of the account for the events of `commits` (each one's
 /// changes, in submission order) and writes the events; returns the last sequence of each commit
 /// (0 for one without events, as it would get alone). The account's row stays locked until the
@@ -604,6 +632,7 @@ pub(crate) async fn append_events(
         .store()?
         .ok_or(DomainError::NotFound)?;
     let mut seq = row.int("event_seq").store()? - total;
+    let mut rows = Vec::new();
     let mut lasts = Vec::with_capacity(commits.len());
     for changes in commits {
         let mut last = 0;
@@ -611,24 +640,27 @@ pub(crate) async fn append_events(
             let (aggregate_type, aggregate_id) = aggregate_columns(change.state.id());
             for event in &change.events {
                 seq += 1;
-                tx.execute(
-                    "INSERT INTO events (account_id, seq, aggregate_type, aggregate_id, at, payload) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &args![
-                        account,
-                        seq,
-                        aggregate_type,
-                        aggregate_id,
-                        event.at(),
-                        to_json(event)?
-                    ],
-                )
-                .await
-                .store()?;
+                rows.extend(args![
+                    account,
+                    seq,
+                    aggregate_type,
+                    aggregate_id,
+                    event.at(),
+                    to_json(event)?
+                ]);
                 last = u64::try_from(seq).map_err(|e| StoreError::Internal(Box::new(e)))?;
             }
         }
         lasts.push(last);
+    }
+    // Many rows per statement, in power-of-two chunks (few round trips per batch, few distinct
+    // statements for the connections' prepared-statement caches).
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let count = EVENTS_PER_INSERT.min(1 << (rest.len() / EVENT_COLUMNS).ilog2());
+        let (chunk, tail) = rest.split_at(count * EVENT_COLUMNS);
+        tx.execute(&insert_events_sql(count), chunk).await.store()?;
+        rest = tail;
     }
     Ok(lasts)
 }
