@@ -1,10 +1,14 @@
-//! `CommitStore`: one transaction per change. The order inside it is chosen so the database's
-//! own rules decide every race: aggregate rows first (their version check and the partial unique
+//! `CommitStore`: what one change writes. The order inside it is chosen so the database's own
+//! rules decide every race: aggregate rows first (their version check and the partial unique
 //! indexes of C1 and D3), then load moves in agent-id order (R2, no deadlock cycles between
 //! agents), messages with their per-conversation sequence (M9) and dedup indexes (M8), their
-//! files (M7; a deleted message's file goes with it, M5), the rest,
-//! and last the account's event counter, so its row lock is held only until the commit and the
-//! log's readers never see a later sequence before an earlier one.
+//! files (M7; a deleted message's file goes with it, M5), the rest, and last the account's event
+//! counter, so the log's readers never see a later sequence before an earlier one.
+//!
+//! Commits are not written one transaction each: [`crate::group_commit`] queues them and
+//! [`crate::commit_batch`] writes a batch in one transaction, each commit in a savepoint, with
+//! [`write`] for its rows, [`explain`] for its refusal, and [`append_events`] once per account
+//! for the events of the whole batch.
 
 use async_trait::async_trait;
 use conversation_core::DomainError;
@@ -26,7 +30,7 @@ use crate::sql::{Tx, args};
 
 /// Why a commit stopped, resolved into a [`StoreError`] after the rollback (PostgreSQL accepts
 /// no further statement in a failed transaction).
-enum Stop {
+pub(crate) enum Stop {
     Error(StoreError),
     ActiveDialog {
         contact: ContactId,
@@ -64,89 +68,90 @@ fn version_arg(version: u64) -> StoreResult<i64> {
 #[async_trait]
 impl CommitStore for SqlStore {
     async fn commit(&self, commit: Commit) -> Result<CommitReceipt, StoreError> {
-        let mut tx = self.db.begin().await.store()?;
-        match write(&mut tx, &commit).await {
-            Ok(receipt) => {
-                tx.commit().await.store()?;
-                Ok(receipt)
-            }
-            Err(stop) => {
-                drop(tx);
-                Err(self.explain(commit.account, stop).await)
-            }
-        }
+        self.commits
+            .submit(vec![commit])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Internal("a commit went unanswered".into())))
     }
 }
 
-impl SqlStore {
-    /// Turns a stop into the error the caller gets, reading what it needs after the rollback.
-    async fn explain(&self, account: AccountId, stop: Stop) -> StoreError {
-        let lookup = match stop {
-            Stop::Error(error) => return error,
-            Stop::ActiveDialog { contact } => {
-                let row = self
-                    .db
+/// Turns a stop into the error the caller gets, reading what it needs after the commit's
+/// savepoint was rolled back (so it sees what the batch's earlier commits wrote, as the commit
+/// alone would have seen them committed).
+pub(crate) async fn explain(tx: &mut Tx, account: AccountId, stop: Stop) -> StoreError {
+    let lookup = match stop {
+        Stop::Error(error) => return error,
+        Stop::ActiveDialog { contact } => {
+            let row = tx
                     .fetch_optional(
                         "SELECT id FROM dialogs WHERE account_id = $1 AND contact_id = $2 AND status = 'active'",
                         &args![account, contact],
                     )
                     .await;
-                return match row {
-                    Ok(Some(row)) => match row.uuid("id") {
-                        Ok(id) => DomainError::DialogAlreadyActive {
-                            active: conversation_core::ids::DialogId::from_uuid(id),
-                        }
-                        .into(),
-                        Err(e) => store_error(e),
-                    },
-                    // The other dialog was paused meanwhile: the caller may simply retry.
-                    Ok(None) => DomainError::Conflict {
-                        what: "the contact's active dialog",
+            return match row {
+                Ok(Some(row)) => match row.uuid("id") {
+                    Ok(id) => DomainError::DialogAlreadyActive {
+                        active: conversation_core::ids::DialogId::from_uuid(id),
                     }
                     .into(),
                     Err(e) => store_error(e),
-                };
-            }
-            Stop::DuplicateExternal {
-                conversation,
-                external_id,
-            } => self
-                .db
-                .fetch_optional(
-                    "SELECT m.id FROM messages m JOIN conversations c ON c.inbox_id = m.inbox_id \
-                     WHERE c.id = $1 AND m.external_id = $2",
-                    &args![conversation, external_id],
-                )
-                .await,
-            Stop::DuplicateClient {
-                conversation,
-                client_id,
-            } => {
-                self.db
-                    .fetch_optional(
-                        "SELECT id FROM messages WHERE conversation_id = $1 AND client_id = $2",
-                        &args![conversation, client_id],
-                    )
-                    .await
-            }
-        };
-        match lookup {
-            Ok(Some(row)) => match row.uuid("id") {
-                Ok(id) => StoreError::Duplicate {
-                    existing: MessageId::from_uuid(id),
                 },
+                // The other dialog was paused meanwhile: the caller may simply retry.
+                Ok(None) => DomainError::Conflict {
+                    what: "the contact's active dialog",
+                }
+                .into(),
                 Err(e) => store_error(e),
-            },
-            Ok(None) => DomainError::Conflict {
-                what: "the message",
-            }
-            .into(),
-            Err(e) => store_error(e),
+            };
         }
+        Stop::DuplicateExternal {
+            conversation,
+            external_id,
+        } => {
+            tx.fetch_optional(
+                "SELECT m.id FROM messages m JOIN conversations c ON c.inbox_id = m.inbox_id \
+                     WHERE c.id = $1 AND m.external_id = $2",
+                &args![conversation, external_id],
+            )
+            .await
+        }
+        Stop::DuplicateClient {
+            conversation,
+            client_id,
+        } => {
+            tx.fetch_optional(
+                "SELECT id FROM messages WHERE conversation_id = $1 AND client_id = $2",
+                &args![conversation, client_id],
+            )
+            .await
+        }
+    };
+    match lookup {
+        Ok(Some(row)) => match row.uuid("id") {
+            Ok(id) => StoreError::Duplicate {
+                existing: MessageId::from_uuid(id),
+            },
+            Err(e) => store_error(e),
+        },
+        Ok(None) => DomainError::Conflict {
+            what: "the message",
+        }
+        .into(),
+        Err(e) => store_error(e),
     }
 }
 
-async fn write(tx: &mut Tx, commit: &Commit) -> Result<CommitReceipt, Stop> {
+/// What a commit's rows were given (its events are numbered later, with the batch's).
+pub(crate) struct Written {
+    /// The new version of each change.
+    pub(crate) versions: Vec<u64>,
+    /// The sequence of each new message.
+    pub(crate) message_sequences: Vec<u64>,
+}
+
+/// Writes every row of the commit except its events (see [`append_events`]).
+pub(crate) async fn write(tx: &mut Tx, commit: &Commit) -> Result<Written, Stop> {
     let account = commit.account;
     let mut versions = Vec::with_capacity(commit.changes.len());
     for change in &commit.changes {
@@ -188,11 +193,9 @@ async fn write(tx: &mut Tx, commit: &Commit) -> Result<CommitReceipt, Stop> {
         .await
         .store()?;
     }
-    let last_event_sequence = append_events(tx, account, &commit.changes).await?;
-    Ok(CommitReceipt {
+    Ok(Written {
         versions,
         message_sequences,
-        last_event_sequence,
     })
 }
 
@@ -579,48 +582,93 @@ async fn write_timers(tx: &mut Tx, account: AccountId, timers: &[TimerChange]) -
     Ok(())
 }
 
-/// Reserves the next event sequences of the account (its row stays locked until the commit, so
-/// commits of one account reach the log in sequence order) and writes the events.
-async fn append_events(
+/// The columns of an `events` row as [`append_events`] binds them.
+const EVENT_COLUMNS: usize = 6;
+/// The most rows per `INSERT` (384 parameters, well within both dialects' limits).
+const EVENTS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO events ... VALUES (...), (...)` for `rows` rows.
+fn insert_events_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO events (account_id, seq, aggregate_type, aggregate_id, at, payload) VALUES ",
+    );
+    for row in 0..rows {
+        let first = row * EVENT_COLUMNS;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5,
+            first + 6
+        ));
+    }
+    sql
+}
+
+/// Reserves the next event sequences of the account for the events of `commits` (each one's
+/// changes, in submission order) and writes the events; returns the last sequence of each commit
+/// (0 for one without events, as it would get alone). The account's row stays locked until the
+/// transaction commits, so commits of one account reach the log in sequence order.
+pub(crate) async fn append_events(
     tx: &mut Tx,
     account: AccountId,
-    changes: &[AggregateChange],
-) -> Result<u64, Stop> {
-    let count: usize = changes.iter().map(|change| change.events.len()).sum();
-    if count == 0 {
-        return Ok(0);
+    commits: &[&[AggregateChange]],
+) -> StoreResult<Vec<u64>> {
+    let total: usize = commits
+        .iter()
+        .flat_map(|changes| changes.iter())
+        .map(|change| change.events.len())
+        .sum();
+    if total == 0 {
+        return Ok(vec![0; commits.len()]);
     }
-    let count = i64::try_from(count).map_err(|e| StoreError::Internal(Box::new(e)))?;
+    let total = i64::try_from(total).map_err(|e| StoreError::Internal(Box::new(e)))?;
     let row = tx
         .fetch_optional(
             "UPDATE accounts SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq",
-            &args![account, count],
+            &args![account, total],
         )
         .await
         .store()?
         .ok_or(DomainError::NotFound)?;
-    let last = row.int("event_seq").store()?;
-    let mut seq = last - count;
-    for change in changes {
-        let (aggregate_type, aggregate_id) = aggregate_columns(change.state.id());
-        for event in &change.events {
-            seq += 1;
-            tx.execute(
-                "INSERT INTO events (account_id, seq, aggregate_type, aggregate_id, at, payload) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &args![
+    let mut seq = row.int("event_seq").store()? - total;
+    let first = seq + 1;
+    let mut rows = Vec::new();
+    let mut lasts = Vec::with_capacity(commits.len());
+    for changes in commits {
+        let mut last = 0;
+        for change in *changes {
+            let (aggregate_type, aggregate_id) = aggregate_columns(change.state.id());
+            for event in &change.events {
+                seq += 1;
+                rows.extend(args![
                     account,
                     seq,
                     aggregate_type,
                     aggregate_id,
                     event.at(),
                     to_json(event)?
-                ],
-            )
-            .await
-            .store()?;
+                ]);
+                last = u64::try_from(seq).map_err(|e| StoreError::Internal(Box::new(e)))?;
+            }
         }
+        lasts.push(last);
     }
-    crate::doorbell::ring(tx, account, last - count + 1, last).await?;
-    u64::try_from(last).map_err(|e| Stop::Error(StoreError::Internal(Box::new(e))))
+    // Many rows per statement, in power-of-two chunks (few round trips per batch, few distinct
+    // statements for the connections' prepared-statement caches).
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let count = EVENTS_PER_INSERT.min(1 << (rest.len() / EVENT_COLUMNS).ilog2());
+        let (chunk, tail) = rest.split_at(count * EVENT_COLUMNS);
+        tx.execute(&insert_events_sql(count), chunk).await.store()?;
+        rest = tail;
+    }
+    // N1: one ring per batch, delivered with the COMMIT (PostgreSQL only).
+    crate::doorbell::ring(tx, account, first, seq).await?;
+    Ok(lasts)
 }

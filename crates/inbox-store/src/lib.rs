@@ -15,10 +15,12 @@
 
 mod auth;
 mod commit;
+mod commit_batch;
 mod directory;
 mod doorbell;
 mod error;
 mod files;
+mod group_commit;
 mod held;
 pub mod list_counts;
 mod lists;

@@ -8,6 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use thiserror::Error;
 
+use crate::group_commit::Committer;
 use crate::sql::{Db, Dialect};
 
 /// Why a store could not be opened. Each message says what to check.
@@ -59,6 +60,8 @@ impl Default for StoreOptions {
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pub(crate) db: Db,
+    /// The group-commit queue every commit goes through.
+    pub(crate) commits: Committer,
 }
 
 impl SqlStore {
@@ -119,9 +122,7 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(OpenError::Migrate)?;
-        Ok(Self {
-            db: Db::Postgres(pool),
-        })
+        Ok(Self::over(Db::Postgres(pool)))
     }
 
     async fn sqlite(
@@ -150,8 +151,13 @@ impl SqlStore {
             .connect_with(connect.read_only(true))
             .await
             .map_err(OpenError::Connect)?;
-        Ok(Self {
-            db: Db::Sqlite { write, read },
-        })
+        Ok(Self::over(Db::Sqlite { write, read }))
+    }
+
+    fn over(db: Db) -> Self {
+        Self {
+            commits: Committer::new(db.clone()),
+            db,
+        }
     }
 }

@@ -14,6 +14,7 @@ mod concurrency;
 mod directory;
 mod directory_readers;
 mod files;
+mod group_commit;
 mod held;
 mod list_totals;
 mod lists;
