@@ -124,6 +124,15 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
         std::slice::from_ref(&account),
     )
     .await?;
+    // R5: how many of the first `slots` arrivals (by start time) got a slot. Reported, not
+    // checked: two arrivals started within the same instant may commit in either order.
+    let first_served = scalar(
+        db,
+        "SELECT COUNT(*) AS n FROM (SELECT assignee_id FROM conversations WHERE account_id = $1 \
+         ORDER BY created_at, id LIMIT $2) AS first WHERE assignee_id IS NOT NULL",
+        &[account.clone(), Arg::from(i64::try_from(slots)?)],
+    )
+    .await?;
     let waiting = app
         .store()
         .waiting(setup.account, setup.queue, u32::MAX)
@@ -169,6 +178,10 @@ pub async fn run(options: &Options, kind: StoreKind) -> BenchResult<Outcome> {
                 ("assigned".to_owned(), assigned.to_string()),
                 ("waiting".to_owned(), waiting.len().to_string()),
                 ("highest load seen".to_owned(), highest.to_string()),
+                (
+                    "first arrivals served".to_owned(),
+                    format!("{first_served} of the first {slots}"),
+                ),
                 ("errors".to_owned(), errors.to_string()),
             ];
             if let Some(error) = first_error {
