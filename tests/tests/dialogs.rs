@@ -18,12 +18,10 @@ use conversation_core::message::MessageKind;
 use conversation_core::ports::{AggregateId, Session, SessionSubject, SettingKind};
 use conversation_core::{DomainEvent, dialog::DialogEvent};
 use inbox_app::{Caller, Inbound, TokenKind, hash_password, new_token, token_hash};
-use inbox_tests::{TestServer, e2e};
+use inbox_tests::{AGENT_PASSWORD, TestServer, e2e};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const AGENT_PASSWORD: &str = "agent-password-1";
 
 /// What every test starts from: an account with its setting lists, a web-chat inbox, a
 /// contact who wrote once, and their open conversation.
@@ -163,15 +161,7 @@ async fn agent(
         .set_password_hash(account, agent.id, &hash_password(AGENT_PASSWORD).unwrap())
         .await
         .unwrap();
-    let (status, body) = server
-        .post(
-            "/api/v1/auth/sign-in",
-            None,
-            &json!({"email": agent.email, "password": AGENT_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (agent.id, body["token"].as_str().unwrap().to_owned())
+    (agent.id, server.sign_in(&agent.email, AGENT_PASSWORD).await)
 }
 
 /// A widget visitor's token for the contact on the inbox (until the widget API issues them).

@@ -15,12 +15,10 @@ use conversation_core::ports::{
 };
 use conversation_core::presence::PresenceCommand;
 use inbox_app::Inbound;
-use inbox_tests::{TestServer, e2e};
+use inbox_tests::{AGENT_PASSWORD, TestServer, e2e};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const AGENT_PASSWORD: &str = "agent-password-1";
 
 /// `a` with the fields of `b` added.
 fn with(mut a: Value, b: Value) -> Value {
@@ -43,18 +41,6 @@ async fn account_of(server: &TestServer, token: &str) -> AccountId {
     AccountId::from_str(text(&me["account"])).unwrap()
 }
 
-async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
-    let (status, body) = server
-        .post(
-            "/api/v1/auth/sign-in",
-            None,
-            &json!({"email": email, "password": password}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    text(&body["token"]).to_owned()
-}
-
 /// A new agent made by `token` with `extra` fields; returns their view and their token.
 async fn new_agent(server: &TestServer, token: &str, extra: Value) -> (Value, String) {
     let email = format!("agent-{}@example.test", Uuid::new_v4());
@@ -64,7 +50,7 @@ async fn new_agent(server: &TestServer, token: &str, extra: Value) -> (Value, St
     );
     let (status, agent) = server.post("/api/v1/agents", Some(token), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{agent}");
-    let session = sign_in(server, &email, AGENT_PASSWORD).await;
+    let session = server.sign_in(&email, AGENT_PASSWORD).await;
     (agent, session)
 }
 
@@ -136,18 +122,6 @@ async fn snapshot(server: &TestServer, token: &str, paths: &[String]) -> Vec<Val
         all.push(server.get(path, Some(token)).await.1);
     }
     all
-}
-
-/// A second account on the same server, with its owner signed in (A1).
-async fn other_account(server: &TestServer) -> String {
-    let email = format!("other-owner-{}@example.test", Uuid::new_v4());
-    server
-        .app
-        .bootstrap(&email, Some("other-owner-password"))
-        .await
-        .unwrap()
-        .expect("a new account");
-    sign_in(server, &email, "other-owner-password").await
 }
 
 e2e!(
@@ -1480,7 +1454,7 @@ e2e!(
         let before = snapshot(&server, &owner, &watched).await;
 
         // The other account's owner, on the same server and store.
-        let other = other_account(&server).await;
+        let other = server.stranger().await;
         let other_account_id = account_of(&server, &other).await;
         assert_ne!(other_account_id, account);
         let order = json!({"items": [{"name": "x", "quantity": 1, "unit_price_minor": 1}], "currency": "EUR"});

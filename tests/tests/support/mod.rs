@@ -12,8 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// The password of every agent made here.
-pub const AGENT_PASSWORD: &str = "agent-password-1";
+pub use inbox_tests::AGENT_PASSWORD;
 
 /// A JSON string's text.
 pub fn text(value: &Value) -> String {
@@ -31,17 +30,9 @@ pub async fn agent(server: &TestServer, extra: Value) -> (Uuid, String) {
         .post("/api/v1/agents", Some(&server.owner), &body)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{agent}");
-    let (status, signed) = server
-        .post(
-            "/api/v1/auth/sign-in",
-            None,
-            &json!({"email": email, "password": AGENT_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{signed}");
     (
         Uuid::parse_str(&text(&agent["id"])).expect("an id"),
-        text(&signed["token"]),
+        server.sign_in(&email, AGENT_PASSWORD).await,
     )
 }
 
