@@ -9,7 +9,11 @@ mod clock;
 mod ids;
 mod store;
 
-pub use channel::{ChannelSender, DeliveryError, OutboundContent, OutboundDelivery, SentReceipt};
+pub use channel::{
+    ChannelAdapter, ChannelConnection, ChannelEvent, ContactAddress, DeliveryError, FetchedMedia,
+    InboundChannelMessage, MediaReference, OutboundContent, OutboundDelivery, SentReceipt,
+    StatusReport, WebhookError, WebhookOutcome, WebhookRequest,
+};
 pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
 pub use store::*;
