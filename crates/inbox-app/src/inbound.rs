@@ -5,7 +5,7 @@
 
 use conversation_core::actor::Actor;
 use conversation_core::conversation::{
-    Conversation, ConversationCommand, LoadChange, StartConversation,
+    Conversation, ConversationCommand, ConversationEvent, LoadChange, StartConversation,
 };
 use conversation_core::dialog::inbound_target;
 use conversation_core::entities::Inbox;
@@ -21,6 +21,7 @@ use conversation_core::{DomainError, DomainEvent};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::pipeline::Plan;
+use crate::routing::Routed;
 
 /// A message from a contact.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,16 +68,19 @@ impl App {
                 .await?;
             let result = match latest {
                 None => self.start_conversation(inbox, contact, &inbound).await,
-                Some(stored) => {
-                    self.append_inbound(account, stored.value.id, contact, &inbound)
-                        .await
-                }
+                Some(stored) => self
+                    .append_inbound(account, stored.value.id, contact, &inbound)
+                    .await
+                    .map(|received| (received, true)),
             };
             match result {
-                Ok(received) => {
+                Ok((received, route)) => {
                     // R3, R4: a new or reopened conversation is routed at once, to the
-                    // contact's responsible agent when they can take it.
-                    self.route(account, received.conversation, true).await?;
+                    // contact's responsible agent when they can take it (a new one was
+                    // routed in its start's commit unless the slot was lost).
+                    if route {
+                        self.route(account, received.conversation, true).await?;
+                    }
                     return Ok(received);
                 }
                 Err(Retry::Duplicate(existing)) => {
@@ -129,12 +133,16 @@ impl App {
         Ok(Message::create(origin, new, at)?)
     }
 
+    /// C2, R3, B4: starts the conversation with the contact's first message. When it waits in
+    /// a queue, the routing choice is made first and committed with the start, one commit for
+    /// both; when the store refuses that slot (R2, another process took it), the conversation
+    /// is started alone and routed after. Returns whether it still has to be routed.
     async fn start_conversation(
         &self,
         inbox: &Inbox,
         contact: ContactId,
         inbound: &Inbound,
-    ) -> Result<Received, Retry> {
+    ) -> Result<(Received, bool), Retry> {
         let now = self.now();
         let dialogs = self
             .store
@@ -154,9 +162,6 @@ impl App {
         let events = Conversation::decide_start(&start, now);
         let conversation = Conversation::replay(&events)
             .ok_or_else(|| Retry::Error(AppError::Internal("no conversation started".into())))?;
-        // C8: the reply target of the first message.
-        let timers = crate::timers::conversation_timers(None, &conversation, &events, inbox)
-            .map_err(Retry::Error)?;
         let mut message = self
             .inbound_message(
                 &conversation,
@@ -167,28 +172,87 @@ impl App {
             )
             .map_err(Retry::Error)?;
         message.id = start.message;
-        let mut commit = Commit::new(inbox.account);
-        commit.changes.push(AggregateChange {
-            expected: ExpectedVersion::New,
-            state: AggregateState::Conversation {
-                conversation: Box::new(conversation.clone()),
-                load: LoadChange::default(),
-            },
-            events: events.into_iter().map(DomainEvent::Conversation).collect(),
-        });
-        commit.messages.push(message);
-        commit.timers = timers;
+        let received = Received {
+            conversation: conversation.id,
+            message: start.message,
+            duplicate: false,
+        };
+        let routed = self
+            .choose_route(&conversation, true)
+            .await
+            .map_err(Retry::Error)?;
+        if let Some(routed) = routed.as_ref().filter(|routed| !routed.is_idle()) {
+            let commit =
+                self.start_commit(inbox, &conversation, &events, &message, Some(routed), now)?;
+            match self.store.commit(commit.clone()).await {
+                Ok(receipt) => {
+                    self.publish(inbox.account, &commit, &receipt);
+                    self.routed(routed).await.map_err(Retry::Error)?;
+                    return Ok((received, false));
+                }
+                // R2: the slot went to another process: start alone, route after.
+                Err(StoreError::Domain(DomainError::CapacityExceeded { .. })) => {}
+                Err(error) => return Err(Retry::from(error)),
+            }
+        }
+        // Route after: when the slot was lost, or held slots made it wait.
+        let again = routed
+            .as_ref()
+            .is_some_and(|routed| routed.counted_holds || !routed.is_idle());
+        drop(routed);
+        let commit = self.start_commit(inbox, &conversation, &events, &message, None, now)?;
         let receipt = self
             .store
             .commit(commit.clone())
             .await
             .map_err(Retry::from)?;
         self.publish(inbox.account, &commit, &receipt);
-        Ok(Received {
-            conversation: conversation.id,
-            message: start.message,
-            duplicate: false,
-        })
+        Ok((received, again))
+    }
+
+    /// The commit that starts a conversation with its first message, with its routing when
+    /// given (the queue's command and R4's task).
+    fn start_commit(
+        &self,
+        inbox: &Inbox,
+        conversation: &Conversation,
+        started: &[ConversationEvent],
+        message: &Message,
+        routed: Option<&Routed>,
+        now: conversation_core::Timestamp,
+    ) -> Result<Commit, Retry> {
+        let mut after = conversation.clone();
+        let mut events = started.to_vec();
+        let mut tasks = Vec::new();
+        if let Some(routed) = routed {
+            if let Some(command) = &routed.command {
+                let more = after
+                    .decide(command, now)
+                    .map_err(|error| Retry::Error(error.into()))?;
+                for event in &more {
+                    after.apply(event);
+                }
+                events.extend(more);
+            }
+            tasks.clone_from(&routed.tasks);
+        }
+        let load = LoadChange::between(None, after.load_holder(), &events);
+        // C8: the reply target of the first message; R6: the offer's deadline.
+        let timers = crate::timers::conversation_timers(None, &after, &events, inbox)
+            .map_err(Retry::Error)?;
+        let mut commit = Commit::new(inbox.account);
+        commit.changes.push(AggregateChange {
+            expected: ExpectedVersion::New,
+            state: AggregateState::Conversation {
+                conversation: Box::new(after),
+                load,
+            },
+            events: events.into_iter().map(DomainEvent::Conversation).collect(),
+        });
+        commit.messages.push(message.clone());
+        commit.timers = timers;
+        commit.tasks = tasks;
+        Ok(commit)
     }
 
     async fn append_inbound(

@@ -32,6 +32,7 @@ use conversation_core::{DomainEvent, Timestamp};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::pipeline::Plan;
+use crate::queue_turns::Hold;
 use crate::timers::{OfflineGraceEnd, grace_key, schedule};
 
 /// How many waiting conversations one backfill round looks at.
@@ -79,6 +80,29 @@ fn waiting_queue(conversation: &Conversation) -> Option<QueueId> {
     }
 }
 
+/// A routing choice made in a queue's turn (see [`App::choose_route`]).
+pub(crate) struct Routed {
+    /// The queue.
+    pub(crate) queue: Queue,
+    /// What was chosen.
+    pub(crate) choice: RoutingChoice,
+    /// The command that delivers it, if any.
+    pub(crate) command: Option<ConversationCommand>,
+    /// R4: the responsible agent's task, if any.
+    pub(crate) tasks: Vec<Task>,
+    /// Whether slots held by other routers' commits in flight were counted as load.
+    pub(crate) counted_holds: bool,
+    /// The chosen slot, held until this is dropped (after the commit).
+    _hold: Option<Hold>,
+}
+
+impl Routed {
+    /// Whether there is nothing to commit: the conversation keeps waiting.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.command.is_none() && self.tasks.is_empty()
+    }
+}
+
 impl App {
     /// R3, R4: routes the conversation if it waits in a queue: by the queue's strategy and
     /// delivery mode, or to the contact's responsible agent when `returning` (the contact just
@@ -97,61 +121,33 @@ impl App {
             let Some(stored) = self.store.conversation(account, id).await? else {
                 return Ok(());
             };
-            let Some(queue_id) = waiting_queue(&stored.value) else {
+            let Some(routed) = self.choose_route(&stored.value, returning).await? else {
                 return Ok(());
             };
-            // B4: one decision at a time per queue, on loads read inside the turn.
-            let _turn = self.queue_turns.take(queue_id).await;
-            let Some(queue) = self.store.queue(account, queue_id).await? else {
-                return Ok(());
-            };
-            let candidates = self.store.candidates(account, queue.id).await?;
-            let cursor = self.cursor_of(&queue).await?;
-            let skip: Vec<AgentId> = stored.value.skipped_agents.iter().copied().collect();
-            let ctx = RoutingContext {
-                skip: &skip,
-                last_chosen: cursor,
-            };
-            let (choice, task) = if returning {
-                let responsible = self.responsible(account, &stored.value).await?;
-                let routed = route_returning(
-                    stored.value.contact,
-                    id,
-                    responsible.as_ref(),
-                    queue.strategy,
-                    &candidates,
-                    ctx,
-                );
-                (routed.choice, routed.task)
-            } else {
-                (choose_agent(queue.strategy, &candidates, ctx), None)
-            };
-            let now = self.now();
-            let command = deliver(RoutingDecision::for_queue(choice, &queue, now));
-            let tasks = match task {
-                Some(task) => vec![self.returning_task(account, task, now).await?],
-                None => Vec::new(),
-            };
-            if command.is_none() && tasks.is_empty() {
+            if routed.is_idle() {
+                if routed.counted_holds {
+                    // Slots held by commits in flight may be free by now: look again.
+                    self.queue_turns.holds_changed(routed.queue.id).await;
+                    continue;
+                }
                 return Ok(());
             }
+            let queue = routed.queue.id;
             let result = self
                 .change_conversation(account, id, |ctx| {
-                    if waiting_queue(ctx.conversation) != Some(queue.id) {
+                    if waiting_queue(ctx.conversation) != Some(queue) {
                         return Ok(Plan::default());
                     }
                     Ok(Plan {
-                        command: command.clone(),
-                        tasks: tasks.clone(),
+                        command: routed.command.clone(),
+                        tasks: routed.tasks.clone(),
                         ..Plan::default()
                     })
                 })
                 .await;
             match result {
                 Ok(_) => {
-                    if let RoutingChoice::Agent(agent) = choice {
-                        self.move_cursor(&queue, agent).await?;
-                    }
+                    self.routed(&routed).await?;
                     return Ok(());
                 }
                 // R2: another router took the slot: choose again on fresh candidates.
@@ -159,6 +155,90 @@ impl App {
                 Err(error) if moved_on(&error) => return Ok(()),
                 Err(error) => return Err(error),
             }
+        }
+        Ok(())
+    }
+
+    /// R3, R4, B4: the routing choice for a conversation that waits in a queue, made in the
+    /// queue's turn on fresh loads plus the slots held by other routers' commits in flight; the
+    /// slot chosen is held until the returned [`Routed`] is dropped. `None` when the
+    /// conversation does not wait or its queue is gone.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub(crate) async fn choose_route(
+        &self,
+        conversation: &Conversation,
+        returning: bool,
+    ) -> AppResult<Option<Routed>> {
+        let account = conversation.account;
+        let Some(queue_id) = waiting_queue(conversation) else {
+            return Ok(None);
+        };
+        let mut turn = self.queue_turns.take(queue_id).await;
+        let Some(queue) = self.store.queue(account, queue_id).await? else {
+            return Ok(None);
+        };
+        let settled = self.store.candidates(account, queue.id).await?;
+        let mut candidates = settled.clone();
+        turn.count_holds(&mut candidates);
+        let cursor = match turn.last_chosen() {
+            Some(agent) if queue.strategy == RoutingStrategy::RoundRobin => Some(agent),
+            _ => self.cursor_of(&queue).await?,
+        };
+        let skip: Vec<AgentId> = conversation.skipped_agents.iter().copied().collect();
+        let ctx = RoutingContext {
+            skip: &skip,
+            last_chosen: cursor,
+        };
+        let (choice, task) = if returning {
+            let responsible = self.responsible(account, conversation).await?;
+            let routed = route_returning(
+                conversation.contact,
+                conversation.id,
+                responsible.as_ref(),
+                queue.strategy,
+                &candidates,
+                ctx,
+            );
+            (routed.choice, routed.task)
+        } else {
+            (choose_agent(queue.strategy, &candidates, ctx), None)
+        };
+        let now = self.now();
+        let command = deliver(RoutingDecision::for_queue(choice, &queue, now));
+        let tasks = match task {
+            Some(task) => vec![self.returning_task(account, task, now).await?],
+            None => Vec::new(),
+        };
+        let hold = match (choice, &command) {
+            (RoutingChoice::Agent(agent), Some(_)) => Some(turn.hold(agent)),
+            _ => None,
+        };
+        // Only when the held slots made it wait is it worth looking again once they settle.
+        let counted_holds = command.is_none()
+            && turn.counted_holds()
+            && matches!(
+                choose_agent(queue.strategy, &settled, ctx),
+                RoutingChoice::Agent(_)
+            );
+        Ok(Some(Routed {
+            queue,
+            choice,
+            command,
+            tasks,
+            counted_holds,
+            _hold: hold,
+        }))
+    }
+
+    /// After a routing choice was committed: the round-robin cursor moves to the chosen agent.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub(crate) async fn routed(&self, routed: &Routed) -> AppResult<()> {
+        if let RoutingChoice::Agent(agent) = routed.choice {
+            self.move_cursor(&routed.queue, agent).await?;
         }
         Ok(())
     }
@@ -171,7 +251,7 @@ impl App {
     /// Storage failures.
     pub(crate) async fn backfill_queue(&self, account: AccountId, queue: QueueId) -> AppResult<()> {
         for _ in 0..BACKFILL_ROUNDS {
-            let _turn = self.queue_turns.take(queue).await;
+            let mut turn = self.queue_turns.take(queue).await;
             let Some(queue) = self.store.queue(account, queue).await? else {
                 return Ok(());
             };
@@ -182,13 +262,17 @@ impl App {
             if waiting.is_empty() {
                 return Ok(());
             }
-            let candidates = self.store.candidates(account, queue.id).await?;
+            let settled = self.store.candidates(account, queue.id).await?;
+            let mut candidates = settled.clone();
+            turn.count_holds(&mut candidates);
             let cursor = self.cursor_of(&queue).await?;
             let pairs = backfill(&waiting, &candidates, queue.strategy, cursor);
-            if pairs.is_empty() {
+            // Slots held by routers' commits in flight may be free by now: look again after.
+            let mut lost = turn.counted_holds()
+                && backfill(&waiting, &settled, queue.strategy, cursor).len() > pairs.len();
+            if pairs.is_empty() && !lost {
                 return Ok(());
             }
-            let mut lost = false;
             for (conversation, agent) in pairs {
                 let command = deliver(RoutingDecision::for_queue(
                     RoutingChoice::Agent(agent),
@@ -220,6 +304,11 @@ impl App {
             }
             if !lost {
                 return Ok(());
+            }
+            let counted = turn.counted_holds();
+            drop(turn);
+            if counted {
+                self.queue_turns.holds_changed(queue.id).await;
             }
         }
         Ok(())
