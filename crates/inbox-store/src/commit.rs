@@ -10,6 +10,8 @@
 //! [`write`] for its rows, [`explain`] for its refusal, and [`append_events`] once per account
 //! for the events of the whole batch.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use conversation_core::DomainError;
 use conversation_core::conversation::{Conversation, ConversationState};
@@ -154,13 +156,28 @@ pub(crate) struct Written {
 pub(crate) async fn write(tx: &mut Tx, commit: &Commit) -> Result<Written, Stop> {
     let account = commit.account;
     let mut versions = Vec::with_capacity(commit.changes.len());
+    // M9: the sequences of the messages of conversations written here are taken by the
+    // conversation's own row write (one statement less per message); others take theirs alone.
+    let mut sequences: HashMap<ConversationId, NextSequence> = HashMap::new();
     for change in &commit.changes {
-        versions.push(write_aggregate(tx, account, change).await?);
+        let (version, next) = write_aggregate(tx, account, change, &commit.messages).await?;
+        versions.push(version);
+        if let Some((conversation, next)) = next {
+            sequences.insert(conversation, next);
+        }
     }
     move_load(tx, commit).await?;
     let mut message_sequences = Vec::with_capacity(commit.messages.len());
     for message in &commit.messages {
-        message_sequences.push(insert_message(tx, account, message).await?);
+        let sequence = match sequences.get_mut(&message.conversation) {
+            Some(next) => {
+                let sequence = next.sequence;
+                next.sequence += 1;
+                insert_message_row(tx, account, message, next.inbox, sequence).await?
+            }
+            None => insert_message(tx, account, message).await?,
+        };
+        message_sequences.push(sequence);
     }
     crate::files::write_files(tx, account, &commit.files, &commit.messages).await?;
     for update in &commit.message_updates {
@@ -199,71 +216,99 @@ pub(crate) async fn write(tx: &mut Tx, commit: &Commit) -> Result<Written, Stop>
     })
 }
 
+/// The next message sequence of a conversation written in this commit, and its inbox.
+struct NextSequence {
+    sequence: u64,
+    inbox: uuid::Uuid,
+}
+
+/// Writes one aggregate row; for a conversation, also takes the sequences of its `messages`
+/// in this commit and answers the first of them.
 async fn write_aggregate(
     tx: &mut Tx,
     account: AccountId,
     change: &AggregateChange,
-) -> Result<u64, Stop> {
+    messages: &[Message],
+) -> Result<(u64, Option<(ConversationId, NextSequence)>), Stop> {
     match &change.state {
         AggregateState::Conversation { conversation, .. } => {
-            write_conversation(tx, account, conversation, change.expected).await
+            let taken = messages
+                .iter()
+                .filter(|message| message.conversation == conversation.id)
+                .count();
+            let taken = u64::try_from(taken).map_err(|e| StoreError::Internal(Box::new(e)))?;
+            let (version, last) =
+                write_conversation(tx, account, conversation, change.expected, taken).await?;
+            let next = NextSequence {
+                sequence: last + 1 - taken,
+                inbox: conversation.inbox.as_uuid(),
+            };
+            Ok((version, Some((conversation.id, next))))
         }
-        AggregateState::Dialog(dialog) => write_dialog(tx, account, dialog, change.expected).await,
-        AggregateState::Agent(presence) => {
-            write_presence(tx, account, presence, change.expected).await
-        }
+        AggregateState::Dialog(dialog) => Ok((
+            write_dialog(tx, account, dialog, change.expected).await?,
+            None,
+        )),
+        AggregateState::Agent(presence) => Ok((
+            write_presence(tx, account, presence, change.expected).await?,
+            None,
+        )),
     }
 }
 
+/// Writes the conversation's row with its version check, taking `taken` message sequences
+/// (M9); answers the new version and the last sequence taken.
 async fn write_conversation(
     tx: &mut Tx,
     account: AccountId,
     c: &Conversation,
     expected: ExpectedVersion,
-) -> Result<u64, Stop> {
+    taken: u64,
+) -> Result<(u64, u64), Stop> {
     if c.account != account {
         return Err(DomainError::NotFound.into());
     }
     let cols = conversation_columns(c)?;
     let state = to_json(c)?;
     let counts = CountMove::read(tx, account, c, &cols, expected).await?;
+    let taken_arg = version_arg(taken)?;
     let result = match expected {
-        ExpectedVersion::New => {
-            tx.execute(
+        ExpectedVersion::New => tx
+            .execute(
                 "INSERT INTO conversations (id, account_id, inbox_id, contact_id, status, interrupted, \
                  queue_id, assignee_id, guest_id, load_holder, alerted, waiting_since, queued_since, \
-                 activity_at, created_at, version, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16)",
+                 activity_at, created_at, version, state, message_seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17)",
                 &args![
                     c.id, account, c.inbox, c.contact, cols.status, cols.interrupted, cols.queue,
                     cols.assignee, cols.guest, cols.load_holder, cols.alerted, cols.waiting_since,
-                    cols.queued_since, cols.activity_at, c.created_at, state
+                    cols.queued_since, cols.activity_at, c.created_at, state, taken_arg
                 ],
             )
             .await
-        }
-        ExpectedVersion::Exactly(version) => {
-            tx.execute(
+            .map(|written| (written == 1).then_some(taken)),
+        ExpectedVersion::Exactly(version) => tx
+            .fetch_optional(
                 "UPDATE conversations SET status = $3, interrupted = $4, queue_id = $5, assignee_id = $6, \
                  guest_id = $7, load_holder = $8, alerted = $9, waiting_since = $10, queued_since = $11, \
-                 activity_at = $12, state = $13, version = version + 1 \
-                 WHERE id = $1 AND account_id = $2 AND version = $14",
+                 activity_at = $12, state = $13, version = version + 1, message_seq = message_seq + $15 \
+                 WHERE id = $1 AND account_id = $2 AND version = $14 RETURNING message_seq",
                 &args![
                     c.id, account, cols.status, cols.interrupted, cols.queue, cols.assignee, cols.guest,
                     cols.load_holder, cols.alerted, cols.waiting_since, cols.queued_since,
-                    cols.activity_at, state, version_arg(version)?
+                    cols.activity_at, state, version_arg(version)?, taken_arg
                 ],
             )
             .await
-        }
+            .and_then(|row| row.map(|row| row.count("message_seq")).transpose()),
     };
     match result {
-        Ok(1) => {
+        Ok(Some(last)) => {
             counts.write(tx).await?;
             write_alerts(tx, account, c, expected).await?;
-            Ok(next_version(expected))
+            Ok((next_version(expected), last))
         }
-        Ok(_) => Err(conflict("the conversation")),
+        Ok(None) => Err(conflict("the conversation")),
         Err(e) => Err(match violation(&e) {
             Some(Violation::LiveConversation) => {
                 conflict("the contact's open conversation on this inbox")
@@ -464,6 +509,21 @@ async fn insert_message(tx: &mut Tx, account: AccountId, message: &Message) -> R
         .ok_or(DomainError::NotFound)?;
     let sequence = row.count("message_seq").store()?;
     let inbox = row.uuid("inbox_id").store()?;
+    insert_message_row(tx, account, message, inbox, sequence).await
+}
+
+/// M8: the message's row with its sequence (its unique indexes refuse a duplicate inbound or
+/// client message).
+async fn insert_message_row(
+    tx: &mut Tx,
+    account: AccountId,
+    message: &Message,
+    inbox: uuid::Uuid,
+    sequence: u64,
+) -> Result<u64, Stop> {
+    if message.account != account {
+        return Err(DomainError::NotFound.into());
+    }
     let mut stored = message.clone();
     stored.sequence = sequence;
     let result = tx
