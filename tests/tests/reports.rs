@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use conversation_core::channel::ChannelKind;
 use conversation_core::entities::{Inbox, SettingEntry};
-use conversation_core::ids::{ConversationId, QueueId};
+use conversation_core::ids::ConversationId;
 use conversation_core::ports::SettingKind;
 use inbox_tests::{TestServer, e2e_manual};
 use reqwest::StatusCode;
@@ -351,7 +351,6 @@ e2e_manual!(
         // Filtered by queue: the drop and the resolve happened in different queues.
         let in_second = total(&server, &format!("&queue={second}")).await;
         assert_eq!(counts(&in_second), [0, 1, 0, 0]);
-        let _ = QueueId::from_uuid(Uuid::nil());
     }
 );
 
