@@ -18,6 +18,8 @@ pub mod histogram;
 #[cfg(test)]
 mod proptests;
 mod summary;
+#[cfg(test)]
+mod tests;
 
 pub use conversation_fold::ConversationFold;
 pub use dialog_fold::{DialogFold, DialogRow};
