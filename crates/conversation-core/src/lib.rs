@@ -25,6 +25,7 @@ pub mod message;
 pub mod permissions;
 pub mod ports;
 pub mod presence;
+pub mod reports;
 pub mod routing;
 
 pub use entities::Timestamp;

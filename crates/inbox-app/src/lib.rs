@@ -28,6 +28,7 @@ pub mod notifications;
 mod pipeline;
 mod queue_turns;
 pub mod realtime;
+pub mod reports;
 mod routing;
 mod secrets;
 pub mod system;

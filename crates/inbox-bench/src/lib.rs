@@ -11,7 +11,9 @@
 //! - B4 routing burst ([`b4_routing`]): thousands of conversations arriving at once into one
 //!   queue, against single-row inserts of as many rows as there are slots;
 //! - B5 start-up and idle memory ([`b5_startup`]) of the `inbox-server` binary on an existing
-//!   database, against starting the same binary only to print its version.
+//!   database, against starting the same binary only to print its version;
+//! - B6 reports ([`b6_reports`]): a conversation report over a year of a bulk-seeded account,
+//!   against the raw aggregate query over the same rollups (P1, `docs/reports.md`).
 //!
 //! Each scenario also checks correctness (nothing lost, nothing doubled); the smoke test
 //! (`tests/smoke.rs`) runs every scenario at tiny sizes and asserts those checks, never speed.
@@ -22,6 +24,7 @@ pub mod b2_lists;
 pub mod b3_realtime;
 pub mod b4_routing;
 pub mod b5_startup;
+pub mod b6_reports;
 pub mod fixture;
 pub mod report;
 pub mod seed;
@@ -54,6 +57,8 @@ pub enum Scenario {
     B4,
     /// Start-up and idle memory.
     B5,
+    /// Reports over a year.
+    B6,
 }
 
 /// What to run and how big.
@@ -84,6 +89,8 @@ pub struct Options {
     pub b4: b4_routing::B4Options,
     /// B5 repetitions.
     pub b5: b5_startup::B5Options,
+    /// B6 sizes.
+    pub b6: b6_reports::B6Options,
     /// Empty the PostgreSQL database before each scenario (off when it is shared, as in the
     /// test suite: every scenario works in accounts of its own anyway).
     pub wipe_postgres: bool,
@@ -141,6 +148,10 @@ pub async fn run(options: &Options) -> BenchResult<Report> {
         if wanted(Scenario::B4) {
             eprintln!("== B4 routing burst on {}", kind.name());
             push(&mut outcomes, vec![b4_routing::run(options, kind).await?]);
+        }
+        if wanted(Scenario::B6) {
+            eprintln!("== B6 reports on {}", kind.name());
+            push(&mut outcomes, vec![b6_reports::run(options, kind).await?]);
         }
     }
     Ok(Report {

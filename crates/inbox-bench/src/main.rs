@@ -13,6 +13,7 @@ use inbox_bench::b2_lists::B2Options;
 use inbox_bench::b3_realtime::B3Options;
 use inbox_bench::b4_routing::B4Options;
 use inbox_bench::b5_startup::B5Options;
+use inbox_bench::b6_reports::B6Options;
 use inbox_bench::target::StoreKind;
 use inbox_bench::{Options, Scenario};
 
@@ -30,6 +31,7 @@ enum Which {
     B3,
     B4,
     B5,
+    B6,
 }
 
 /// Benchmarks of the inbox server against the machine's raw limits, measured in the same run.
@@ -42,7 +44,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Store::Both)]
     store: Store,
     /// Scenarios (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::B1, Which::B2, Which::B5, Which::B3, Which::B4])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::B1, Which::B2, Which::B5, Which::B3, Which::B4, Which::B6])]
     scenarios: Vec<Which>,
     /// A PostgreSQL database the tool may empty.
     #[arg(long, env = "INBOX_BENCH_POSTGRES_URL", hide_env_values = true)]
@@ -57,7 +59,8 @@ struct Cli {
     #[arg(long)]
     in_process: bool,
     /// The sizes of quality.md: B2 with 1 000 000 conversations and 10 000 000 messages, B3
-    /// with 10 000 sockets, B4 with 10 000 arrivals for 200 agents, B1 for 30 s.
+    /// with 10 000 sockets, B4 with 10 000 arrivals for 200 agents, B1 for 30 s; B6 with 500 000
+    /// conversations over a year.
     #[arg(long)]
     full: bool,
     /// B1: concurrent clients.
@@ -108,6 +111,12 @@ struct Cli {
     /// B5: measured starts.
     #[arg(long, default_value_t = 5)]
     b5_runs: usize,
+    /// B6: conversations seeded over a year.
+    #[arg(long)]
+    b6_conversations: Option<usize>,
+    /// B6: reports measured.
+    #[arg(long, default_value_t = 50)]
+    b6_requests: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +199,7 @@ fn options(cli: &Cli) -> Result<Options, String> {
                 Which::B3 => Scenario::B3,
                 Which::B4 => Scenario::B4,
                 Which::B5 => Scenario::B5,
+                Which::B6 => Scenario::B6,
             })
             .collect(),
         postgres_url: cli.postgres_url.clone(),
@@ -229,6 +239,12 @@ fn options(cli: &Cli) -> Result<Options, String> {
         b5: B5Options {
             runs: cli.b5_runs,
             idle: Duration::from_secs(1),
+        },
+        b6: B6Options {
+            conversations: cli
+                .b6_conversations
+                .unwrap_or(if full { 500_000 } else { 20_000 }),
+            requests: cli.b6_requests,
         },
         wipe_postgres: true,
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),

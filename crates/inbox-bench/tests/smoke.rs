@@ -12,6 +12,7 @@ use inbox_bench::b2_lists::B2Options;
 use inbox_bench::b3_realtime::B3Options;
 use inbox_bench::b4_routing::B4Options;
 use inbox_bench::b5_startup::B5Options;
+use inbox_bench::b6_reports::B6Options;
 use inbox_bench::target::StoreKind;
 use inbox_bench::{Options, Scenario};
 
@@ -44,6 +45,7 @@ fn options(store: StoreKind, work_dir: PathBuf) -> Options {
             Scenario::B5,
             Scenario::B3,
             Scenario::B4,
+            Scenario::B6,
         ],
         postgres_url: std::env::var("INBOX_TEST_POSTGRES_URL").ok(),
         work_dir,
@@ -77,6 +79,10 @@ fn options(store: StoreKind, work_dir: PathBuf) -> Options {
             runs: 2,
             idle: Duration::from_millis(200),
         },
+        b6: B6Options {
+            conversations: 300,
+            requests: 3,
+        },
         wipe_postgres: false,
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         command: "smoke".into(),
@@ -95,7 +101,7 @@ async fn smoke(store: StoreKind) {
         .iter()
         .map(|o| o.scenario.as_str())
         .collect();
-    for scenario in ["B1", "B2", "B3", "B4", "B5"] {
+    for scenario in ["B1", "B2", "B3", "B4", "B5", "B6"] {
         assert!(
             scenarios.contains(&scenario),
             "{scenario} reported: {scenarios:?}"

@@ -62,6 +62,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::directory::router())
         .merge(routes::dialogs::router())
         .merge(routes::realtime::router())
+        .merge(routes::reports::router())
         .merge(routes::widget::router())
         .split_for_parts()
 }

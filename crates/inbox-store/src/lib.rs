@@ -26,6 +26,8 @@ pub mod list_counts;
 mod lists;
 mod open;
 mod readers;
+mod reports;
+mod reports_query;
 mod rows;
 pub mod sql;
 mod work;

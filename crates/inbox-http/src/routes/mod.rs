@@ -9,4 +9,5 @@ pub mod dialogs;
 pub mod directory;
 pub mod health;
 pub mod realtime;
+pub mod reports;
 pub mod widget;

@@ -19,5 +19,6 @@ mod held;
 mod list_totals;
 mod lists;
 mod readers;
+mod reports;
 mod routing;
 mod work;

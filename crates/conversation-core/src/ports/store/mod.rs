@@ -14,6 +14,7 @@ mod files;
 mod held;
 mod list;
 mod readers;
+mod reports;
 mod work;
 
 pub use auth::{ApiToken, AuthStore, Session, SessionSubject};
@@ -30,6 +31,10 @@ pub use list::{
 };
 pub use readers::{
     ConversationStore, DialogStore, EventLog, MessageStore, RoutingStore, StoredEvent, Versioned,
+};
+pub use reports::{
+    Breakdown, ConversationReportQuery, DialogBreakdown, DialogCell, DialogReportQuery, Period,
+    ReportStore, RollupCell, date_of, day_of,
 };
 pub use work::{
     ClaimedWork, OutboxItem, OutboxKind, OutboxStore, Timer, TimerChange, TimerKind, TimerStore,
@@ -50,6 +55,7 @@ pub trait Store:
     + FileStore
     + HeldStore
     + Doorbell
+    + ReportStore
 {
 }
 
@@ -67,5 +73,6 @@ impl<T> Store for T where
         + FileStore
         + HeldStore
         + Doorbell
+        + ReportStore
 {
 }
