@@ -11,12 +11,13 @@
 
 pub mod api;
 pub mod http;
+pub mod outgoing;
 pub mod signature;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use conversation_core::ports::{ChannelAdapter, Clock};
+use conversation_core::ports::{ChannelAdapter, Clock, WebhookPoster};
 
 /// The settings of the adapters' HTTP clients.
 #[derive(Clone, Debug)]
@@ -58,4 +59,10 @@ pub fn http_client(settings: &ClientSettings) -> reqwest::Client {
 pub fn adapters(settings: &ClientSettings, clock: &Arc<dyn Clock>) -> Vec<Arc<dyn ChannelAdapter>> {
     let client = http_client(settings);
     vec![Arc::new(api::ApiChannel::new(client, Arc::clone(clock)))]
+}
+
+/// N5: the poster of outgoing webhooks, with its own HTTP client of these settings.
+#[must_use]
+pub fn webhook_poster(settings: &ClientSettings) -> Arc<dyn WebhookPoster> {
+    Arc::new(outgoing::HttpPoster::new(http_client(settings)))
 }
