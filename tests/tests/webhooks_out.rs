@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use conversation_core::channel::ChannelKind;
-use inbox_tests::{TestServer, e2e_manual};
+use inbox_tests::{Backend, TestServer, e2e_manual, spawn_manual};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -257,48 +257,48 @@ e2e_manual!(
     }
 );
 
-e2e_manual!(
-    n5_two_processes_fan_out_and_send_each_event_once,
-    |server: TestServer| async move {
-        let receiver = Endpoint::start().await;
-        let (status, created) = server
+/// PostgreSQL only: several processes share PostgreSQL; SQLite is single-process by design.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn n5_two_processes_fan_out_and_send_each_event_once() {
+    let server = spawn_manual(Backend::Postgres).await;
+    let receiver = Endpoint::start().await;
+    let (status, created) = server
             .post(
                 "/api/v1/webhooks",
                 Some(&server.owner),
                 &json!({"url": format!("{}/hooks", receiver.base), "events": ["conversation.created", "message.created"]}),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        let inbox = server.inbox(ChannelKind::WebChat, None).await;
-        for n in 0..6 {
-            let contact = server.contact().await;
-            server
-                .inbound(&inbox, contact, &format!("hello {n}"), None)
-                .await;
-        }
-        let other = server.another_process().await;
-        let (a, b) = tokio::join!(server.run_webhooks(), other.run_webhooks());
-        assert_eq!(
-            a + b,
-            12,
-            "6 conversations and 6 messages, each row worked once"
-        );
-        let keys: Vec<String> = receiver
-            .received_of("POST")
-            .iter()
-            .map(|p| p.header("idempotency-key").unwrap().to_owned())
-            .collect();
-        assert_eq!(keys.len(), 12);
-        assert_eq!(
-            keys.iter().collect::<std::collections::BTreeSet<_>>().len(),
-            12,
-            "each once"
-        );
-        let events: std::collections::BTreeSet<String> = receiver
-            .received_of("POST")
-            .iter()
-            .map(|p| p.json()["id"].as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(events.len(), 12, "each event once");
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let inbox = server.inbox(ChannelKind::WebChat, None).await;
+    for n in 0..6 {
+        let contact = server.contact().await;
+        server
+            .inbound(&inbox, contact, &format!("hello {n}"), None)
+            .await;
     }
-);
+    let other = server.another_process().await;
+    let (a, b) = tokio::join!(server.run_webhooks(), other.run_webhooks());
+    assert_eq!(
+        a + b,
+        12,
+        "6 conversations and 6 messages, each row worked once"
+    );
+    let keys: Vec<String> = receiver
+        .received_of("POST")
+        .iter()
+        .map(|p| p.header("idempotency-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 12);
+    assert_eq!(
+        keys.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        12,
+        "each once"
+    );
+    let events: std::collections::BTreeSet<String> = receiver
+        .received_of("POST")
+        .iter()
+        .map(|p| p.json()["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events.len(), 12, "each event once");
+}

@@ -77,7 +77,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     tracing::info!(dialect = ?store.dialect(), "database ready");
     let clock: Arc<dyn conversation_core::ports::Clock> = Arc::new(SystemClock::default());
     let client_settings = inbox_channels::ClientSettings {
-        timeout: Duration::from_secs(config.channel_timeout_secs.clamp(1, 60)),
+        timeout: Duration::from_secs(channel_timeout_secs(&config)),
         ..inbox_channels::ClientSettings::default()
     };
     let app = App::new(
@@ -178,7 +178,19 @@ async fn shutdown() {
 fn app_config(config: &Config) -> AppConfig {
     let mut app = AppConfig::default();
     app.widget.trusted_proxy = config.trusted_proxy;
+    // H3: a claim's rows are sent one after the other; the lease outlasts them all at the
+    // channels' HTTP timeout, with a minute to spare.
+    let send_secs = u32::try_from(channel_timeout_secs(config)).unwrap_or(60);
+    app.delivery.lease_secs = app
+        .delivery
+        .lease_secs
+        .max(send_secs * app.delivery.batch + 60);
     app
+}
+
+/// The channels' HTTP timeout, in seconds.
+fn channel_timeout_secs(config: &Config) -> u64 {
+    config.channel_timeout_secs.clamp(1, 60)
 }
 
 #[cfg(test)]
@@ -193,5 +205,16 @@ mod tests {
         assert!(!app_config(&direct).widget.trusted_proxy);
         let proxied = Config::try_parse_from(["inbox-server", "--trusted-proxy"]).unwrap();
         assert!(app_config(&proxied).widget.trusted_proxy);
+    }
+
+    #[test]
+    fn h3_the_delivery_lease_outlasts_a_claims_sends() {
+        let slow =
+            Config::try_parse_from(["inbox-server", "--channel-timeout-secs", "60"]).unwrap();
+        let app = app_config(&slow);
+        assert!(app.delivery.lease_secs > 60 * app.delivery.batch);
+        let quick = Config::try_parse_from(["inbox-server"]).unwrap();
+        let app = app_config(&quick);
+        assert!(app.delivery.lease_secs > 20 * app.delivery.batch);
     }
 }

@@ -20,9 +20,6 @@ use super::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 
-/// How many rows one claim takes.
-const BATCH: u32 = 32;
-
 /// `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"` under `secret`.
 #[must_use]
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
@@ -100,7 +97,7 @@ impl WebhookWorker {
                     now,
                     &self.owner,
                     lease_until,
-                    BATCH,
+                    self.app.config.delivery.batch.max(1),
                 )
                 .await?;
             if claimed.is_empty() {
