@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use conversation_core::ports::{Clock, ManualClock};
+use inbox_app::delivery::DeliveryWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::webhooks::worker::WebhookWorker;
 use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
 use inbox_store::{SqlStore, StoreOptions};
@@ -127,10 +129,17 @@ async fn serve(
     };
     let app = App::new(
         Arc::new(store),
-        app_clock,
+        Arc::clone(&app_clock),
         Arc::new(UuidV7Ids),
         AppConfig::default(),
-    );
+    )
+    .with_adapters(inbox_channels::adapters(
+        &inbox_channels::ClientSettings::default(),
+        &app_clock,
+    ))
+    .with_webhook_poster(inbox_channels::webhook_poster(
+        &inbox_channels::ClientSettings::default(),
+    ));
     let owner_email = match owner_email {
         Some(email) => email,
         None => {
@@ -255,6 +264,42 @@ impl TestServer {
             .run_once()
             .await
             .expect("timers run")
+    }
+}
+
+impl TestServer {
+    /// Runs this server's delivery worker once (H3, M5): works every due delivery and unsend
+    /// of its account; returns how many rows it worked.
+    ///
+    /// # Panics
+    /// When the worker cannot claim its work.
+    pub async fn run_deliveries(&self) -> usize {
+        let account = self.account().await;
+        DeliveryWorker::for_account(
+            self.app.clone(),
+            format!("test-delivery-{}", self.base),
+            account,
+        )
+        .run_once()
+        .await
+        .expect("deliveries run")
+    }
+
+    /// Runs this server's webhook worker once (N5): fans out its account's new events and
+    /// sends every due delivery; returns how many outbox rows it worked.
+    ///
+    /// # Panics
+    /// When the worker fails on storage.
+    pub async fn run_webhooks(&self) -> usize {
+        let account = self.account().await;
+        WebhookWorker::for_account(
+            self.app.clone(),
+            format!("test-webhooks-{}", self.base),
+            account,
+        )
+        .run_once()
+        .await
+        .expect("webhooks run")
     }
 }
 

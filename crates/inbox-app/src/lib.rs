@@ -15,7 +15,9 @@ mod attachments;
 mod auth;
 mod automated;
 mod caller;
+pub mod channels;
 mod conversations;
+pub mod delivery;
 mod dialogs;
 pub mod directory;
 mod doorbell;
@@ -33,6 +35,7 @@ mod routing;
 mod secrets;
 pub mod system;
 pub mod timers;
+pub mod webhooks;
 pub mod widget;
 pub mod worker;
 

@@ -16,6 +16,7 @@
 mod auth;
 mod commit;
 mod commit_batch;
+mod connections;
 mod directory;
 mod doorbell;
 mod error;
@@ -30,6 +31,7 @@ mod reports;
 mod reports_query;
 mod rows;
 pub mod sql;
+mod webhooks;
 mod work;
 
 pub use doorbell::DOORBELL_CHANNEL;

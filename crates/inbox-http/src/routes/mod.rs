@@ -4,10 +4,12 @@
 pub mod attachments;
 pub mod auth;
 pub mod automated;
+pub mod channels;
 pub mod conversations;
 pub mod dialogs;
 pub mod directory;
 pub mod health;
 pub mod realtime;
 pub mod reports;
+pub mod webhooks;
 pub mod widget;

@@ -8,6 +8,7 @@
 
 mod auth;
 mod commit;
+mod connections;
 mod directory;
 mod doorbell;
 mod files;
@@ -15,6 +16,7 @@ mod held;
 mod list;
 mod readers;
 mod reports;
+mod webhooks;
 mod work;
 
 pub use auth::{ApiToken, AuthStore, Session, SessionSubject};
@@ -22,6 +24,7 @@ pub use commit::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
     ExpectedVersion, MessageUpdate, StoreError,
 };
+pub use connections::{ConnectionStore, StoredConnection};
 pub use directory::{Dependency, DirectoryStore, SettingKind};
 pub use doorbell::{Doorbell, DoorbellListener, Ring, Rung};
 pub use files::{FileStore, StoredFile};
@@ -35,6 +38,10 @@ pub use readers::{
 pub use reports::{
     Breakdown, ConversationReportQuery, DialogBreakdown, DialogCell, DialogReportQuery, Period,
     ReportStore, RollupCell, date_of, day_of,
+};
+pub use webhooks::{
+    WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookFanOut, WebhookStore,
+    WebhookSubscription,
 };
 pub use work::{
     ClaimedWork, OutboxItem, OutboxKind, OutboxStore, Timer, TimerChange, TimerKind, TimerStore,
@@ -56,6 +63,8 @@ pub trait Store:
     + HeldStore
     + Doorbell
     + ReportStore
+    + ConnectionStore
+    + WebhookStore
 {
 }
 
@@ -74,5 +83,7 @@ impl<T> Store for T where
         + HeldStore
         + Doorbell
         + ReportStore
+        + ConnectionStore
+        + WebhookStore
 {
 }
