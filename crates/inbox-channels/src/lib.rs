@@ -7,4 +7,6 @@
 //! provider's documented wire format. Adapters keep no state but their HTTP clients; the
 //! application stores what they parse and drives their sends from the durable outbox.
 
+pub mod email;
 pub mod signature;
+pub mod sms;
