@@ -113,7 +113,8 @@ async fn session(socket: TcpStream, state: Arc<Mutex<State>>) {
         let upper = line.to_ascii_uppercase();
         let reply = if upper.starts_with("EHLO ") {
             mail.helo = line[5..].trim().to_owned();
-            "250-smtp.test greets you\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SIZE 10485760".to_owned()
+            "250-smtp.test greets you\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SIZE 10485760"
+                .to_owned()
         } else if upper.starts_with("HELO ") {
             mail.helo = line[5..].trim().to_owned();
             "250 smtp.test".to_owned()
