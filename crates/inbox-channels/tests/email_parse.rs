@@ -112,6 +112,13 @@ fn an_html_only_mail_is_read_as_plain_text() {
     assert!(mail.body.contains("Tom"), "{:?}", mail.body);
 }
 
+#[test]
+fn the_plain_text_alternative_is_preferred_to_the_html() {
+    let mail = message("alternative.eml");
+    assert_eq!(mail.body, "Can I exchange the shoes for size 42?");
+    assert!(mail.media.is_empty());
+}
+
 // spec: M7 (attachments come with their bytes, to be checked and stored by the app), H2
 #[tokio::test]
 async fn an_attachment_comes_inline_and_fetch_media_returns_its_bytes() {
