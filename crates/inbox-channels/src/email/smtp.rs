@@ -2,7 +2,9 @@
 //! ([`SmtpConfig`], one per email inbox or one for the whole server), lettre's async transport
 //! built from them (tokio, rustls), and the mapping of SMTP failures onto [`DeliveryError`]
 //! (H3): a 4xx reply, a refused or broken connection, a timeout or a failed TLS handshake is
-//! transient; a 5xx reply is permanent, with the server's words.
+//! transient; a 5xx reply is permanent, with the server's words. A send that outlives
+//! [`SEND_TIMEOUT`] is transient too; if the server had in fact taken the mail, the retry carries
+//! the same `Message-ID`, which mail clients show once.
 
 use std::time::Duration;
 
@@ -16,6 +18,11 @@ use super::settings::domain_of;
 
 /// How long one SMTP command may take before the attempt counts as a transient failure.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a whole send (connect, TLS, AUTH, the envelope and the data) may take: well below
+/// the delivery queue's lease (120 s by default), so that no other worker claims the delivery
+/// while it is still in flight (H3).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// How the connection to the SMTP server is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,11 +88,19 @@ impl SmtpConfig {
     /// [`DeliveryError::Permanent`] for a 5xx reply, with the server's words.
     pub async fn send(&self, message: Message) -> Result<(), DeliveryError> {
         let transport = self.transport()?;
-        transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|error| delivery_error(&error))
+        match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(delivery_error(&error)),
+            Err(_) => Err(DeliveryError::Transient {
+                reason: format!(
+                    "SMTP: {}:{} took longer than {} s",
+                    self.host,
+                    self.port,
+                    SEND_TIMEOUT.as_secs()
+                ),
+                retry_after: None,
+            }),
+        }
     }
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {

@@ -1,14 +1,14 @@
 //! A small SMTP server for the tests (RFC 5321): greeting, EHLO/HELO, AUTH PLAIN, MAIL FROM,
 //! RCPT TO, DATA with dot-unstuffing, RSET, NOOP, QUIT. It captures every accepted mail, and
 //! answers a scripted 4xx or 5xx at a chosen stage on demand, once per script entry. It does
-//! not offer STARTTLS.
+//! not offer STARTTLS. It needs only tokio, so the end-to-end tests (`tests/tests/`) include
+//! it too.
 
 #![allow(dead_code, reason = "each test file uses a part of the helper")]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -119,9 +119,7 @@ async fn session(socket: TcpStream, state: Arc<Mutex<State>>) {
             mail.helo = line[5..].trim().to_owned();
             "250 smtp.test".to_owned()
         } else if upper.starts_with("AUTH PLAIN ") {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(line[11..].trim())
-                .unwrap_or_default();
+            let decoded = decode_base64(line[11..].trim());
             let parts: Vec<String> = decoded
                 .split(|byte| *byte == 0)
                 .map(|part| String::from_utf8_lossy(part).into_owned())
@@ -202,6 +200,25 @@ async fn say(write: &mut tokio::net::tcp::OwnedWriteHalf, text: &str) -> bool {
         .write_all(format!("{text}\r\n").as_bytes())
         .await
         .is_ok()
+}
+
+/// Standard base64 (RFC 4648), padding optional; what does not decode is dropped.
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0_u32, 0_u32);
+    for byte in text.bytes().take_while(|byte| *byte != b'=') {
+        let Some(value) = ALPHABET.iter().position(|c| *c == byte) else {
+            return Vec::new();
+        };
+        buffer = (buffer << 6) | u32::try_from(value).unwrap_or(0);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap_or(0));
+        }
+    }
+    out
 }
 
 fn address(argument: &str) -> String {
