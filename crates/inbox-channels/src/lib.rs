@@ -12,13 +12,14 @@
 pub mod api;
 pub mod email;
 pub mod http;
+pub mod outgoing;
 pub mod signature;
 pub mod sms;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use conversation_core::ports::{ChannelAdapter, Clock};
+use conversation_core::ports::{ChannelAdapter, Clock, WebhookPoster};
 
 /// The settings of the adapters' HTTP clients.
 #[derive(Clone, Debug)]
@@ -63,4 +64,10 @@ pub fn adapters(settings: &ClientSettings, clock: &Arc<dyn Clock>) -> Vec<Arc<dy
         Arc::new(api::ApiChannel::new(client, Arc::clone(clock))),
         Arc::new(email::EmailAdapter::new()),
     ]
+}
+
+/// N5: the poster of outgoing webhooks, with its own HTTP client of these settings.
+#[must_use]
+pub fn webhook_poster(settings: &ClientSettings) -> Arc<dyn WebhookPoster> {
+    Arc::new(outgoing::HttpPoster::new(http_client(settings)))
 }
