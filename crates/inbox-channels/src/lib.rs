@@ -10,9 +10,11 @@
 //! To add a channel: a module here, and its adapter in [`adapters`].
 
 pub mod api;
+pub mod email;
 pub mod http;
 pub mod outgoing;
 pub mod signature;
+pub mod sms;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +60,10 @@ pub fn http_client(settings: &ClientSettings) -> reqwest::Client {
 #[must_use]
 pub fn adapters(settings: &ClientSettings, clock: &Arc<dyn Clock>) -> Vec<Arc<dyn ChannelAdapter>> {
     let client = http_client(settings);
-    vec![Arc::new(api::ApiChannel::new(client, Arc::clone(clock)))]
+    vec![
+        Arc::new(api::ApiChannel::new(client, Arc::clone(clock))),
+        Arc::new(email::EmailAdapter::new()),
+    ]
 }
 
 /// N5: the poster of outgoing webhooks, with its own HTTP client of these settings.
