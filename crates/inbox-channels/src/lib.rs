@@ -7,4 +7,7 @@
 //! provider's documented wire format. Adapters keep no state but their HTTP clients; the
 //! application stores what they parse and drives their sends from the durable outbox.
 
+pub mod meta;
 pub mod signature;
+pub mod telegram;
+pub mod twitter;
