@@ -5,7 +5,7 @@
 
 #![allow(dead_code, reason = "each test file uses a part of the helper")]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -76,7 +76,8 @@ impl Reply {
 #[derive(Default)]
 struct Script {
     requests: Vec<Recorded>,
-    replies: HashMap<String, VecDeque<Reply>>,
+    /// Per route: its replies, and how many calls it has answered.
+    replies: HashMap<String, (Vec<Reply>, usize)>,
 }
 
 /// The running server.
@@ -97,8 +98,8 @@ impl FakeProvider {
         Self { base_url, script }
     }
 
-    /// Scripts the next answer to `method path` (path without query); the last scripted answer
-    /// repeats.
+    /// Scripts one more answer to `method path` (path without query): the route's n-th call
+    /// gets its n-th answer, and once they run out the last one again.
     pub fn on(&self, method: &str, path: &str, reply: Reply) {
         self.script
             .lock()
@@ -106,7 +107,8 @@ impl FakeProvider {
             .replies
             .entry(format!("{method} {path}"))
             .or_default()
-            .push_back(reply);
+            .0
+            .push(reply);
     }
 
     /// Every request so far, in order.
@@ -135,12 +137,10 @@ async fn answer(
         body: body.to_vec(),
     });
     let key = format!("{method} {}", uri.path());
-    let reply = script.replies.get_mut(&key).and_then(|queue| {
-        if queue.len() > 1 {
-            queue.pop_front()
-        } else {
-            queue.front().cloned()
-        }
+    let reply = script.replies.get_mut(&key).and_then(|(replies, served)| {
+        let reply = replies.get(*served).or_else(|| replies.last()).cloned();
+        *served += 1;
+        reply
     });
     let reply = reply.unwrap_or_else(|| {
         Reply::json(
