@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use conversation_core::ports::{Clock, ManualClock};
+use inbox_app::delivery::DeliveryWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
 use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
@@ -127,10 +128,14 @@ async fn serve(
     };
     let app = App::new(
         Arc::new(store),
-        app_clock,
+        Arc::clone(&app_clock),
         Arc::new(UuidV7Ids),
         AppConfig::default(),
-    );
+    )
+    .with_adapters(inbox_channels::adapters(
+        &inbox_channels::ClientSettings::default(),
+        &app_clock,
+    ));
     let owner_email = match owner_email {
         Some(email) => email,
         None => {
@@ -255,6 +260,25 @@ impl TestServer {
             .run_once()
             .await
             .expect("timers run")
+    }
+}
+
+impl TestServer {
+    /// Runs this server's delivery worker once (H3, M5): works every due delivery and unsend
+    /// of its account; returns how many rows it worked.
+    ///
+    /// # Panics
+    /// When the worker cannot claim its work.
+    pub async fn run_deliveries(&self) -> usize {
+        let account = self.account().await;
+        DeliveryWorker::for_account(
+            self.app.clone(),
+            format!("test-delivery-{}", self.base),
+            account,
+        )
+        .run_once()
+        .await
+        .expect("deliveries run")
     }
 }
 

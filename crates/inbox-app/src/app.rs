@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use conversation_core::Timestamp;
-use conversation_core::ports::{Clock, IdGenerator, Store};
+use conversation_core::ports::{ChannelAdapter, Clock, IdGenerator, Store};
 use uuid::Uuid;
 
+use crate::channels::Adapters;
+use crate::delivery::DeliveryConfig;
 use crate::hub::Hub;
 use crate::queue_turns::QueueTurns;
 use crate::widget::{WidgetConfig, WidgetGuard};
@@ -23,6 +25,8 @@ pub struct AppConfig {
     pub max_retries: u32,
     /// W3: the widget's abuse protection (rate limits, proof of work).
     pub widget: WidgetConfig,
+    /// H3, N5: how the outbound queue retries.
+    pub delivery: DeliveryConfig,
 }
 
 impl Default for AppConfig {
@@ -32,6 +36,7 @@ impl Default for AppConfig {
             visitor_ttl: Duration::days(30),
             max_retries: 8,
             widget: WidgetConfig::default(),
+            delivery: DeliveryConfig::default(),
         }
     }
 }
@@ -46,6 +51,7 @@ pub struct App {
     pub(crate) config: AppConfig,
     pub(crate) widget: Arc<WidgetGuard>,
     pub(crate) queue_turns: Arc<QueueTurns>,
+    pub(crate) adapters: Arc<Adapters>,
 }
 
 impl std::fmt::Debug for App {
@@ -72,8 +78,32 @@ impl App {
             hub: Arc::new(Hub::default()),
             widget: Arc::new(WidgetGuard::new(config.widget)),
             queue_turns: Arc::new(QueueTurns::default()),
+            adapters: Arc::new(Adapters::default()),
             config,
         }
+    }
+
+    /// The same application with these channel adapters (H1, H2): one per channel kind, the
+    /// last given winning. Without adapters, channel webhooks answer 404 and deliveries fail.
+    #[must_use]
+    pub fn with_adapters(
+        mut self,
+        adapters: impl IntoIterator<Item = Arc<dyn ChannelAdapter>>,
+    ) -> Self {
+        self.adapters = Arc::new(Adapters::new(adapters));
+        self
+    }
+
+    /// How the outbound queue retries (H3).
+    #[must_use]
+    pub const fn delivery_config(&self) -> DeliveryConfig {
+        self.config.delivery
+    }
+
+    /// The channel adapters.
+    #[must_use]
+    pub fn adapters(&self) -> &Adapters {
+        &self.adapters
     }
 
     /// The realtime hub.

@@ -26,6 +26,12 @@ pub enum AppError {
         /// The stored message.
         existing: conversation_core::ids::MessageId,
     },
+    /// A4, S7: a channel webhook without a valid signature (401); nothing was stored.
+    #[error("the webhook's signature is missing or invalid: {0}")]
+    InvalidSignature(String),
+    /// H1: a channel connection its adapter refused (422), with the adapter's sentence.
+    #[error("{0}")]
+    InvalidConnection(String),
     /// The request is malformed beyond what a domain rule covers (400).
     #[error("{0}")]
     BadRequest(String),
@@ -46,6 +52,8 @@ impl AppError {
             Self::Unauthenticated => "unauthenticated",
             Self::RateLimited { .. } => "rate_limited",
             Self::Duplicate { .. } => "duplicate",
+            Self::InvalidSignature(_) => "invalid_signature",
+            Self::InvalidConnection(_) => "invalid_connection",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",

@@ -14,7 +14,7 @@ use conversation_core::message::{
     Attachment, Direction, Message, MessageKind, MessageOrigin, NewMessage,
 };
 use conversation_core::ports::{
-    AggregateChange, AggregateState, Commit, ExpectedVersion, StoreError,
+    AggregateChange, AggregateState, Commit, ExpectedVersion, StoreError, StoredFile,
 };
 use conversation_core::{DomainError, DomainEvent};
 
@@ -35,6 +35,17 @@ pub struct Inbound {
     pub external_id: Option<String>,
     /// The client's id of the message (M8, widget retries).
     pub client_id: Option<String>,
+}
+
+/// What a channel adds to a contact's message: the message it quotes (M4) and the bytes of its
+/// file (M7), stored with it in one commit.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChannelExtras {
+    /// The quoted message and its conversation: kept only when the message lands in that same
+    /// conversation (M4).
+    pub quote: Option<(MessageId, ConversationId)>,
+    /// The bytes of the inbound message's attachment, already accepted (M7).
+    pub file: Option<std::sync::Arc<[u8]>>,
 }
 
 /// What happened to an inbound message.
@@ -59,6 +70,18 @@ impl App {
         contact: ContactId,
         inbound: Inbound,
     ) -> AppResult<Received> {
+        self.receive_channel_inbound(inbox, contact, inbound, &ChannelExtras::default())
+            .await
+    }
+
+    /// As [`App::receive_inbound`], with what a channel adds (a quote, a file's bytes).
+    pub(crate) async fn receive_channel_inbound(
+        &self,
+        inbox: &Inbox,
+        contact: ContactId,
+        inbound: Inbound,
+        extras: &ChannelExtras,
+    ) -> AppResult<Received> {
         let account = inbox.account;
         for _ in 0..=self.config.max_retries {
             let latest = self
@@ -66,9 +89,12 @@ impl App {
                 .latest_conversation(account, inbox.id, contact)
                 .await?;
             let result = match latest {
-                None => self.start_conversation(inbox, contact, &inbound).await,
+                None => {
+                    self.start_conversation(inbox, contact, &inbound, extras)
+                        .await
+                }
                 Some(stored) => {
-                    self.append_inbound(account, stored.value.id, contact, &inbound)
+                    self.append_inbound(account, stored.value.id, contact, &inbound, extras)
                         .await
                 }
             };
@@ -108,6 +134,7 @@ impl App {
         inbound: &Inbound,
         dialog: Option<conversation_core::ids::DialogId>,
         at: conversation_core::Timestamp,
+        extras: &ChannelExtras,
     ) -> AppResult<Message> {
         let origin = MessageOrigin {
             id: MessageId::from_uuid(self.ids.new_uuid(at)),
@@ -121,7 +148,10 @@ impl App {
             direction: Direction::Inbound,
             sender: Actor::Contact(contact),
             body: inbound.body.clone(),
-            quote: None,
+            quote: extras
+                .quote
+                .filter(|(_, quoted_in)| *quoted_in == conversation.id)
+                .map(|(quoted, _)| quoted),
             attachment: inbound.attachment.clone(),
             client_id: inbound.client_id.clone(),
             external_id: inbound.external_id.clone(),
@@ -134,6 +164,7 @@ impl App {
         inbox: &Inbox,
         contact: ContactId,
         inbound: &Inbound,
+        extras: &ChannelExtras,
     ) -> Result<Received, Retry> {
         let now = self.now();
         let dialogs = self
@@ -164,6 +195,7 @@ impl App {
                 inbound,
                 inbound_target(&dialogs),
                 now,
+                extras,
             )
             .map_err(Retry::Error)?;
         message.id = start.message;
@@ -176,6 +208,7 @@ impl App {
             },
             events: events.into_iter().map(DomainEvent::Conversation).collect(),
         });
+        commit.files = stored_file(&message, extras);
         commit.messages.push(message);
         commit.timers = timers;
         let receipt = self
@@ -197,14 +230,22 @@ impl App {
         id: ConversationId,
         contact: ContactId,
         inbound: &Inbound,
+        extras: &ChannelExtras,
     ) -> Result<Received, Retry> {
         let mut message_id = None;
         let changed = self
             .change_conversation(account, id, |ctx| {
                 let dialog = inbound_target(ctx.dialogs);
-                let message =
-                    self.inbound_message(ctx.conversation, contact, inbound, dialog, ctx.now)?;
+                let message = self.inbound_message(
+                    ctx.conversation,
+                    contact,
+                    inbound,
+                    dialog,
+                    ctx.now,
+                    extras,
+                )?;
                 message_id = Some(message.id);
+                let files = stored_file(&message, extras);
                 Ok(Plan {
                     command: Some(ConversationCommand::ReceiveInbound {
                         message: message.id,
@@ -212,6 +253,7 @@ impl App {
                         dialog,
                     }),
                     messages: vec![message],
+                    files,
                     ..Plan::default()
                 })
             })
@@ -226,6 +268,18 @@ impl App {
             Err(AppError::Duplicate { existing }) => Err(Retry::Duplicate(existing)),
             Err(error) => Err(Retry::Error(error)),
         }
+    }
+}
+
+/// M7: the file of a channel's message, stored in the message's commit.
+fn stored_file(message: &Message, extras: &ChannelExtras) -> Vec<StoredFile> {
+    match (&message.attachment, &extras.file) {
+        (Some(attachment), Some(bytes)) => vec![StoredFile {
+            message: message.id,
+            attachment: attachment.clone(),
+            bytes: std::sync::Arc::clone(bytes),
+        }],
+        _ => Vec::new(),
     }
 }
 

@@ -355,7 +355,7 @@ fn wa_sent(id: &str) -> Reply {
 }
 
 #[tokio::test]
-async fn m4_whatsapp_text_quotes_the_message_it_replies_to() {
+async fn h3_whatsapp_text_is_sent_without_quoting_the_threading_hint() {
     let server = FakeProvider::start().await;
     server.on("POST", WA_SEND, wa_sent("wamid.sent_text"));
     let adapter = WhatsAppAdapter::new(reqwest::Client::new());
@@ -378,8 +378,7 @@ async fn m4_whatsapp_text_quotes_the_message_it_replies_to() {
             "recipient_type": "individual",
             "to": "16505551234",
             "type": "text",
-            "text": { "preview_url": false, "body": "Blue and green" },
-            "context": { "message_id": "wamid.their_question" }
+            "text": { "preview_url": false, "body": "Blue and green" }
         })
     );
 }

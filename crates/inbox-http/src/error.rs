@@ -66,7 +66,7 @@ pub fn status_of(code: &str) -> StatusCode {
     match code {
         "not_found" => StatusCode::NOT_FOUND,
         "forbidden" => StatusCode::FORBIDDEN,
-        "unauthenticated" => StatusCode::UNAUTHORIZED,
+        "unauthenticated" | "invalid_signature" => StatusCode::UNAUTHORIZED,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "conflict"
         | "dialog_already_active"

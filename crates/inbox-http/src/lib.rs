@@ -63,6 +63,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::dialogs::router())
         .merge(routes::realtime::router())
         .merge(routes::widget::router())
+        .merge(routes::channels::router())
         .split_for_parts()
 }
 

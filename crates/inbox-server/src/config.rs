@@ -53,6 +53,15 @@ pub struct Config {
     #[arg(long, env = "INBOX_TIMER_INTERVAL_MS", default_value_t = 1000)]
     pub timer_interval_ms: u64,
 
+    /// H3, M5, N5: how often the outbound queue looks for due deliveries, unsends and
+    /// webhooks, in milliseconds.
+    #[arg(long, env = "INBOX_DELIVERY_INTERVAL_MS", default_value_t = 500)]
+    pub delivery_interval_ms: u64,
+
+    /// H3: the channel adapters' HTTP timeout, in seconds (kept below the queue's lease).
+    #[arg(long, env = "INBOX_CHANNEL_TIMEOUT_SECS", default_value_t = 20)]
+    pub channel_timeout_secs: u64,
+
     /// W3: the server runs behind a reverse proxy that appends the client's address to
     /// `X-Forwarded-For`; the widget's per-address limits then count that address (the last
     /// entry). Leave it off when clients reach the server directly, or they could pick their

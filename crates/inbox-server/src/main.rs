@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use inbox_app::delivery::DeliveryWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
 use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
@@ -73,12 +74,21 @@ async fn run(config: Config) -> Result<(), RunError> {
         None => SqlStore::open_data_dir(&config.data_dir, options).await?,
     };
     tracing::info!(dialect = ?store.dialect(), "database ready");
+    let clock: Arc<dyn conversation_core::ports::Clock> = Arc::new(SystemClock::default());
     let app = App::new(
         Arc::new(store),
-        Arc::new(SystemClock::default()),
+        Arc::clone(&clock),
         Arc::new(UuidV7Ids),
         app_config(&config),
-    );
+    )
+    // H1: every channel adapter, sharing one HTTP client.
+    .with_adapters(inbox_channels::adapters(
+        &inbox_channels::ClientSettings {
+            timeout: Duration::from_secs(config.channel_timeout_secs.clamp(1, 60)),
+            ..inbox_channels::ClientSettings::default()
+        },
+        &clock,
+    ));
     if let Some(created) = app
         .bootstrap(&config.owner_email, config.owner_password.as_deref())
         .await
@@ -100,6 +110,13 @@ async fn run(config: Config) -> Result<(), RunError> {
         format!("inbox-server-{}-{}", std::process::id(), app.new_id()),
     )
     .spawn(Duration::from_millis(config.timer_interval_ms.max(10)));
+    // H3, M5: the outbound queue, claimed with a lease: one send per message whatever the
+    // number of processes.
+    let deliveries = DeliveryWorker::new(
+        app.clone(),
+        format!("inbox-delivery-{}-{}", std::process::id(), app.new_id()),
+    )
+    .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
     // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
     let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -119,6 +136,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     .await
     .map_err(RunError::Serve)?;
     worker.abort();
+    deliveries.abort();
     if let Some(doorbell) = doorbell {
         doorbell.abort();
     }

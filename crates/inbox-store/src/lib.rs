@@ -16,6 +16,7 @@
 mod auth;
 mod commit;
 mod commit_batch;
+mod connections;
 mod directory;
 mod doorbell;
 mod error;

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::directory::{int_as, name_of, parse_name};
 use crate::error::{OrStoreError, StoreResult};
 use crate::open::SqlStore;
-use crate::sql::{Row, args};
+use crate::sql::{Arg, Row, args};
 
 /// The claim statement for a table whose rows are named by `key_columns`.
 fn claim_sql(table: &str, key_columns: &str, returning: &str, lock: &str) -> String {
@@ -187,6 +187,51 @@ impl OutboxStore for SqlStore {
         let mut claimed = self
             .db
             .execute_returning(&sql, &args![now, owner, lease_until, limit])
+            .await
+            .store()?
+            .iter()
+            .map(outbox_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by_key(|work| (work.item.due_at, work.item.id));
+        Ok(claimed)
+    }
+
+    async fn claim_outbox_of(
+        &self,
+        kinds: &[OutboxKind],
+        account: Option<AccountId>,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork<OutboxItem>>, StoreError> {
+        if limit == 0 || kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = args![now, owner, lease_until, limit].to_vec();
+        let mut scope = String::from(" AND kind IN (");
+        for (i, kind) in kinds.iter().enumerate() {
+            args.push(Arg::from(name_of(kind)?));
+            if i > 0 {
+                scope.push_str(", ");
+            }
+            scope.push_str(&format!("${}", args.len()));
+        }
+        scope.push(')');
+        if let Some(account) = account {
+            args.push(Arg::from(account.as_uuid()));
+            scope.push_str(&format!(" AND account_id = ${}", args.len()));
+        }
+        let sql = claim_sql_where(
+            "outbox",
+            "id",
+            "id, account_id, kind, payload, due_at, attempts",
+            self.db.dialect().for_update_skip_locked(),
+            &scope,
+        );
+        let mut claimed = self
+            .db
+            .execute_returning(&sql, &args)
             .await
             .store()?
             .iter()

@@ -3,17 +3,12 @@
 //! (`{"error":{"message","type","code","error_subcode","is_transient","error_data"}}`) to
 //! transient or permanent delivery errors (H3).
 
-use std::time::Duration;
-
 use chrono::TimeDelta;
 use conversation_core::ports::{ChannelConnection, DeliveryError};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header::HeaderMap};
 use serde_json::Value;
 
 use super::{DEFAULT_API_VERSION, DEFAULT_BASE_URL};
-
-/// How long one Graph call may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Graph error codes worth retrying: API and app rate limits (4, 17, 32, 613, 80007, 130429,
 /// 131056, 131048), temporary failures (1, 2, 1200, 131000, 133004).
@@ -81,7 +76,7 @@ impl<'a> Graph<'a> {
         url: &str,
         authorized: bool,
     ) -> Result<(Vec<u8>, Option<String>), DeliveryError> {
-        let mut request = self.client.get(url).timeout(TIMEOUT);
+        let mut request = self.client.get(url);
         if authorized {
             request = request.bearer_auth(self.token);
         }
@@ -95,7 +90,6 @@ impl<'a> Graph<'a> {
     async fn call(&self, request: RequestBuilder) -> Result<Value, DeliveryError> {
         let response = request
             .bearer_auth(self.token)
-            .timeout(TIMEOUT)
             .send()
             .await
             .map_err(transport)?;

@@ -4,7 +4,7 @@
 //! token); optional `settings.api_version`, `settings.base_url`, `settings.template_language`.
 //!
 //! Sends go to `POST {base}/{version}/{phone_number_id}/messages` with
-//! `messaging_product: "whatsapp"`: text (quoting `in_reply_to` through `context.message_id`),
+//! `messaging_product: "whatsapp"`: text,
 //! approved templates (the only messages WhatsApp takes outside its 24-hour window, C4), and
 //! media uploaded first to `POST /{phone_number_id}/media` and then sent by its id. Inbound
 //! media is a media id: `GET /{media_id}` gives a URL that is downloaded with the same token.
@@ -142,9 +142,8 @@ impl ChannelAdapter for WhatsAppAdapter {
                 body[kind] = media;
             }
         }
-        if let Some(quoted) = &delivery.in_reply_to {
-            body["context"] = json!({ "message_id": quoted });
-        }
+        // `in_reply_to` is the contact's latest message, a threading hint for email, not a
+        // quote the agent chose: sent as `context`, WhatsApp would show every reply quoting.
         let answer = graph
             .post_json(&format!("{number}/messages"), &body)
             .await?;

@@ -3,8 +3,6 @@
 //! "parameters":{"retry_after"}}`, mapped to transient (429, 5xx, unreachable) or permanent
 //! delivery errors (H3); and file downloads from `{base}/file/bot{token}/{file_path}`.
 
-use std::time::Duration;
-
 use chrono::TimeDelta;
 use conversation_core::ports::{ChannelConnection, DeliveryError};
 use reqwest::{Client, RequestBuilder};
@@ -12,8 +10,6 @@ use serde_json::Value;
 
 /// The Bot API's public base URL, used when `settings.base_url` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
-
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One bot's view of the Bot API.
 pub(crate) struct BotApi<'a> {
@@ -64,13 +60,7 @@ impl<'a> BotApi<'a> {
         file_path: &str,
     ) -> Result<(Vec<u8>, Option<String>), DeliveryError> {
         let url = format!("{}/file/bot{}/{}", self.base, self.token, file_path);
-        let response = self
-            .client
-            .get(url)
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(transport)?;
+        let response = self.client.get(url).send().await.map_err(transport)?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -97,7 +87,7 @@ impl<'a> BotApi<'a> {
     }
 
     async fn send(&self, request: RequestBuilder) -> Result<Value, DeliveryError> {
-        let response = request.timeout(TIMEOUT).send().await.map_err(transport)?;
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let body = response.bytes().await.map_err(transport)?;
         let answer: Option<Value> = serde_json::from_slice(&body).ok();

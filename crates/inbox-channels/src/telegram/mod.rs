@@ -4,7 +4,7 @@
 //! `X-Telegram-Bot-Api-Secret-Token` header, A4); optional `settings.base_url` (default
 //! `https://api.telegram.org`, or a local Bot API server).
 //!
-//! Sends: `sendMessage` (quoting `in_reply_to` through `reply_parameters`), `sendPhoto` or
+//! Sends: `sendMessage`, `sendPhoto` or
 //! `sendDocument` with the file uploaded (multipart); unsend (M5) is `deleteMessage`; inbound
 //! files are fetched with `getFile` and `{base}/file/bot{token}/{file_path}`. Telegram has no
 //! templates, no reply window (C4) and no delivery or read receipts for bots.
@@ -153,13 +153,11 @@ impl ChannelAdapter for TelegramAdapter {
     ) -> Result<SentReceipt, DeliveryError> {
         let api = BotApi::new(&self.client, connection)?;
         let chat = chat_id(&delivery.to.external_id);
-        let reply = delivery.in_reply_to.as_deref().and_then(reply_parameters);
+        // `in_reply_to` (the contact's latest message) is a threading hint, not a quote the
+        // agent chose: sent as `reply_parameters`, every reply would show as quoting.
         let result = match &delivery.content {
             OutboundContent::Text { body } => {
-                let mut request = json!({ "chat_id": chat, "text": body });
-                if let Some(reply) = reply {
-                    request["reply_parameters"] = reply;
-                }
+                let request = json!({ "chat_id": chat, "text": body });
                 api.call("sendMessage", &request).await?
             }
             OutboundContent::Template { .. } => {
@@ -183,9 +181,6 @@ impl ChannelAdapter for TelegramAdapter {
                 let mut form = Form::new().text("chat_id", delivery.to.external_id.clone());
                 if let Some(caption) = caption {
                     form = form.text("caption", caption.clone());
-                }
-                if let Some(reply) = reply {
-                    form = form.text("reply_parameters", reply.to_string());
                 }
                 api.call_form(method, form.part(field, part)).await?
             }
@@ -234,14 +229,6 @@ fn chat_id(external_id: &str) -> Value {
     external_id
         .parse::<i64>()
         .map_or_else(|_| json!(external_id), |id| json!(id))
-}
-
-/// `reply_parameters` for `"{chat_id}:{message_id}"`; the reply still goes if the quoted
-/// message was deleted.
-fn reply_parameters(quoted: &str) -> Option<Value> {
-    let (_, message) = quoted.split_once(':')?;
-    let message: i64 = message.split(':').next()?.parse().ok()?;
-    Some(json!({ "message_id": message, "allow_sending_without_reply": true }))
 }
 
 /// Compares the secret token in constant time (of its contents), by comparing HMACs.

@@ -4,8 +4,6 @@
 //! Errors (`{"title","detail","type"}` or `{"errors":[{"message"}]}`) map to transient (429 with
 //! `x-rate-limit-reset`, 5xx, unreachable) or permanent delivery errors (H3).
 
-use std::time::Duration;
-
 use chrono::TimeDelta;
 use conversation_core::ports::{ChannelConnection, DeliveryError};
 use reqwest::header::HeaderMap;
@@ -14,8 +12,6 @@ use serde_json::Value;
 
 /// The X API's public base URL, used when `settings.base_url` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
-
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One account's view of the X API.
 pub(crate) struct XApi<'a> {
@@ -95,7 +91,6 @@ impl<'a> XApi<'a> {
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), DeliveryError> {
         let response = request
             .bearer_auth(self.token)
-            .timeout(TIMEOUT)
             .send()
             .await
             .map_err(transport)?;

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod automated;
+pub mod channels;
 pub mod conversations;
 pub mod dialogs;
 pub mod directory;

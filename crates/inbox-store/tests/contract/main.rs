@@ -11,6 +11,7 @@ mod support;
 mod auth;
 mod commit;
 mod concurrency;
+mod connections;
 mod directory;
 mod directory_readers;
 mod files;

@@ -598,3 +598,83 @@ contract!(
         clean_up(&fx).await;
     }
 );
+
+contract!(
+    h3_n5_a_scoped_claim_takes_only_its_kinds_of_its_account,
+    |fx: Fixture| async move {
+        let _alone = claims_alone(&fx).await;
+        let other = crate::directory::other_account(&fx).await;
+        let delivery = item(&fx, OutboxKind::Delivery, 1);
+        let unsend = item(&fx, OutboxKind::Unsend, 2);
+        let webhook = item(&fx, OutboxKind::Webhook, 3);
+        let notification = item(&fx, OutboxKind::Notification, 4);
+        enqueue(
+            &fx,
+            &[
+                delivery.clone(),
+                unsend.clone(),
+                webhook.clone(),
+                notification.clone(),
+            ],
+        )
+        .await;
+        let foreign = OutboxItem {
+            account: other,
+            ..item(&fx, OutboxKind::Delivery, 1)
+        };
+        let mut commit = Commit::new(other);
+        commit.outbox = vec![foreign.clone()];
+        fx.store.commit(commit).await.unwrap();
+
+        let now = w(10);
+        let lease = now + Duration::seconds(60);
+        let kinds = [OutboxKind::Delivery, OutboxKind::Unsend];
+        let claimed = fx
+            .store
+            .claim_outbox_of(&kinds, Some(fx.account), now, "a", lease, 10)
+            .await
+            .unwrap();
+        let ids: Vec<Uuid> = claimed.iter().map(|c| c.item.id).collect();
+        assert_eq!(
+            ids,
+            [delivery.id, unsend.id],
+            "earliest due first, its kinds only"
+        );
+        // Leased: a second claimer gets nothing of them.
+        let again = fx
+            .store
+            .claim_outbox_of(&kinds, Some(fx.account), now, "b", lease, 10)
+            .await
+            .unwrap();
+        assert!(again.is_empty());
+        let webhooks = fx
+            .store
+            .claim_outbox_of(
+                &[OutboxKind::Webhook],
+                Some(fx.account),
+                now,
+                "c",
+                lease,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(webhooks.len(), 1);
+        assert_eq!(webhooks[0].item, webhook);
+        // The other account's delivery is its own.
+        let theirs = fx
+            .store
+            .claim_outbox_of(&kinds, Some(other), now, "d", lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].item.id, foreign.id);
+        clean_up(&fx).await;
+        exec(
+            fx.store.db(),
+            "DELETE FROM outbox WHERE account_id = $1",
+            vec![other.into()],
+        )
+        .await;
+    }
+);

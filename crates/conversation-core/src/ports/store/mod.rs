@@ -8,6 +8,7 @@
 
 mod auth;
 mod commit;
+mod connections;
 mod directory;
 mod doorbell;
 mod files;
@@ -21,6 +22,7 @@ pub use commit::{
     AggregateChange, AggregateId, AggregateState, Commit, CommitReceipt, CommitStore,
     ExpectedVersion, MessageUpdate, StoreError,
 };
+pub use connections::{ConnectionStore, StoredConnection};
 pub use directory::{Dependency, DirectoryStore, SettingKind};
 pub use doorbell::{Doorbell, DoorbellListener, Ring, Rung};
 pub use files::{FileStore, StoredFile};
@@ -50,6 +52,7 @@ pub trait Store:
     + FileStore
     + HeldStore
     + Doorbell
+    + ConnectionStore
 {
 }
 
@@ -67,5 +70,6 @@ impl<T> Store for T where
         + FileStore
         + HeldStore
         + Doorbell
+        + ConnectionStore
 {
 }

@@ -157,6 +157,23 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ClaimedWork<OutboxItem>>, StoreError>;
 
+    /// As [`OutboxStore::claim_outbox`], only items of the given kinds, and only those of
+    /// `account` when one is given: each dispatcher claims the work it knows how to do (H3
+    /// deliveries and unsends, N5 webhooks), and tests sharing a database scope it to their
+    /// account. Guarantee: while a lease runs, no other call returns the same item.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn claim_outbox_of(
+        &self,
+        kinds: &[OutboxKind],
+        account: Option<AccountId>,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork<OutboxItem>>, StoreError>;
+
     /// The account's items of `kind` not done yet, oldest first, claimed or not (for
     /// administration and tests of what a change asked to be done).
     ///
