@@ -164,12 +164,15 @@ pub async fn delivery(server: &TestServer, conversation: ConversationId, id: &Va
         .clone()
 }
 
+/// A webhook call: the raw body and its headers.
+pub type Call = (Vec<u8>, Vec<(&'static str, String)>);
+
 /// Posts the same webhook `1..=5` times per body, every copy at once; answers the totals of
 /// `stored` and `duplicates` (L2).
 pub async fn deliver_concurrently(
     server: &TestServer,
     inbox: &Inbox,
-    bodies: Vec<(Vec<u8>, Vec<(&'static str, String)>)>,
+    bodies: Vec<Call>,
 ) -> (u64, u64) {
     let mut calls = Vec::new();
     for (n, (body, headers)) in bodies.into_iter().enumerate() {
