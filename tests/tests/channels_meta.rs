@@ -1,9 +1,9 @@
-//! Meta's channels end to end on both stores (H1, H3, A4, S7, L2, M4, M6, M7, M8): a WhatsApp
-//! and a Messenger inbox connected over the admin API, signed webhooks from "Meta" stored once
-//! however often they come, the verify-token handshake, agents' replies sent by the delivery
-//! queue to a local Graph API server (the exact requests asserted), its 5xx retried and its
-//! permanent errors failing the message with Meta's reason, and status webhooks moving the
-//! replies to `delivered` and `read`.
+//! Meta's channels end to end on both stores (H1, H3, A4, S7, L2, M4, M6, M7, M8): a
+//! WhatsApp, a Messenger and an Instagram inbox connected over the admin API, signed webhooks
+//! from "Meta" stored once however often they come, the verify-token handshake, agents' replies
+//! sent by the delivery queue to a local Graph API server (the exact requests asserted), its
+//! 5xx retried and its permanent errors failing the message with Meta's reason, and status
+//! webhooks moving the replies to `delivered` and `read`.
 
 #[path = "support/channel_e2e.rs"]
 mod channel_e2e;
@@ -370,5 +370,78 @@ e2e_manual!(
         let listed = messages(&server, conversation).await;
         let thanks = listed.iter().find(|m| m["body"] == "Thanks!").unwrap();
         assert_eq!(thanks["quote"], sent["id"]);
+    }
+);
+
+e2e_manual!(
+    m6_an_instagram_reply_is_sent_and_read,
+    |server: TestServer| async move {
+        let graph = FakeProvider::start().await;
+        graph.on(
+            "POST",
+            "/v21.0/me/messages",
+            Reply::json(
+                200,
+                json!({ "recipient_id": "6612", "message_id": "aWdf_reply_1" }),
+            ),
+        );
+        let inbox = server.inbox(ChannelKind::Instagram, None).await;
+        let account = "17841400000000001";
+        connect(
+            &server,
+            &inbox,
+            json!({ "instagram_account_id": account, "base_url": graph.base_url }),
+            secrets(),
+        )
+        .await;
+        let event = |event: Value| {
+            json!({ "object": "instagram", "entry": [{ "id": account, "time": 1, "messaging": [event] }] }).to_string().into_bytes()
+        };
+        let first = event(
+            json!({ "sender": { "id": "6612" }, "recipient": { "id": account }, "timestamp": 1_732_345_400_000_i64,
+                                  "message": { "mid": "aWdf_in_1", "text": "Is this in stock?" } }),
+        );
+        let (status, accepted) = signed_post(&server, &inbox, &first).await;
+        assert_eq!(
+            (status, &accepted["stored"]),
+            (StatusCode::OK, &json!(1)),
+            "{accepted}"
+        );
+        // A Messenger payload is not taken by an Instagram inbox, even signed.
+        let page = json!({ "object": "page", "entry": [] })
+            .to_string()
+            .into_bytes();
+        assert_eq!(
+            signed_post(&server, &inbox, &page).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        let conversation = conversation_of(&server, &inbox, "aWdf_in_1").await;
+        let sent = reply(&server, conversation, "Yes, size M too").await;
+        assert_eq!(server.run_deliveries().await, 1);
+        let requests = graph.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].headers["authorization"], "Bearer EAAG-token");
+        assert_eq!(
+            requests[0].json(),
+            json!({ "recipient": { "id": "6612" }, "messaging_type": "RESPONSE", "message": { "text": "Yes, size M too" } })
+        );
+        assert_eq!(
+            delivery(&server, conversation, &sent["id"]).await["status"],
+            "sent"
+        );
+        let read = event(
+            json!({ "sender": { "id": "6612" }, "recipient": { "id": account }, "timestamp": 1_732_345_500_000_i64,
+                                 "read": { "mid": "aWdf_reply_1" } }),
+        );
+        let (status, accepted) = signed_post(&server, &inbox, &read).await;
+        assert_eq!(
+            (status, &accepted["statuses"]),
+            (StatusCode::OK, &json!(1)),
+            "{accepted}"
+        );
+        assert_eq!(
+            delivery(&server, conversation, &sent["id"]).await["status"],
+            "read"
+        );
     }
 );
