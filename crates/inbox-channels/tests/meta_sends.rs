@@ -580,3 +580,20 @@ async fn m5_meta_channels_cannot_unsend() {
     assert!(!messenger.capabilities().unsend && !whatsapp.capabilities().unsend);
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_shared_client_speaks_https_to_the_real_providers() {
+    // Without a TLS back end reqwest refuses an https URL before it opens a connection ("scheme
+    // is not http"); with one it connects, and is refused here: nothing listens on port 9.
+    let client = inbox_channels::http_client(&inbox_channels::ClientSettings::default());
+    let error = client.get("https://127.0.0.1:9/").send().await.unwrap_err();
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    let mut refused = false;
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        source = cause.source();
+    }
+    assert!(refused, "{error:?}");
+}
