@@ -11,6 +11,7 @@ use std::sync::Arc;
 use conversation_core::ports::{Clock, ManualClock};
 use inbox_app::delivery::DeliveryWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::webhooks::worker::WebhookWorker;
 use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
 use inbox_store::{SqlStore, StoreOptions};
@@ -135,6 +136,9 @@ async fn serve(
     .with_adapters(inbox_channels::adapters(
         &inbox_channels::ClientSettings::default(),
         &app_clock,
+    ))
+    .with_webhook_poster(inbox_channels::webhook_poster(
+        &inbox_channels::ClientSettings::default(),
     ));
     let owner_email = match owner_email {
         Some(email) => email,
@@ -279,6 +283,23 @@ impl TestServer {
         .run_once()
         .await
         .expect("deliveries run")
+    }
+
+    /// Runs this server's webhook worker once (N5): fans out its account's new events and
+    /// sends every due delivery; returns how many outbox rows it worked.
+    ///
+    /// # Panics
+    /// When the worker fails on storage.
+    pub async fn run_webhooks(&self) -> usize {
+        let account = self.account().await;
+        WebhookWorker::for_account(
+            self.app.clone(),
+            format!("test-webhooks-{}", self.base),
+            account,
+        )
+        .run_once()
+        .await
+        .expect("webhooks run")
     }
 }
 

@@ -485,3 +485,31 @@ e2e_manual!(
         assert!(unsent[0].signed_with(SECRET));
     }
 );
+
+e2e!(
+    m7_s4_a_disguised_file_is_refused_and_the_message_kept_with_a_note,
+    |server: TestServer| async move {
+        let endpoint = Endpoint::start().await;
+        let inbox = server.inbox(ChannelKind::Api, None).await;
+        connect(&server, &inbox, &format!("{}/inbox", endpoint.base)).await;
+        let (status, accepted) = webhook(
+            &server,
+            &inbox,
+            &json!({"type": "message", "id": "m-1", "from": {"id": "c-1"}, "text": "my photo",
+                    "media": [{"url": format!("{}/media/photo.html", endpoint.base), "content_type": "image/png"}]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        assert_eq!(accepted["stored"], 1);
+        let conversation = conversation_of(&server, &inbox, "m-1").await;
+        let listed = messages(&server, conversation).await;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["kind"], "text");
+        assert_eq!(listed[0]["attachment"], Value::Null, "nothing of it stored");
+        let body = listed[0]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("my photo\n[attachment not accepted: "),
+            "{body}"
+        );
+    }
+);

@@ -1,8 +1,9 @@
 //! The durable outbound queue (H3, M6) end to end on both stores, against a local server
 //! standing for the customer's endpoint of the generic API channel: transient failures are
 //! retried with backoff (honouring `Retry-After`) then succeed; permanent ones fail the message
-//! with the provider's reason; two server processes never send one message twice; a restart
-//! mid-queue (a worker that died holding a lease) loses nothing and sends nothing twice.
+//! with the provider's reason; two server processes on one PostgreSQL never send one message
+//! twice (SQLite is single-process by design); a restart mid-queue (a worker that died holding
+//! a lease) loses nothing and sends nothing twice.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +12,7 @@ use conversation_core::channel::ChannelKind;
 use conversation_core::entities::Inbox;
 use conversation_core::ids::ConversationId;
 use conversation_core::ports::OutboxKind;
-use inbox_tests::{TestServer, e2e_manual};
+use inbox_tests::{Backend, TestServer, e2e_manual, spawn_manual};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -169,28 +170,28 @@ e2e_manual!(
     }
 );
 
-e2e_manual!(
-    h3_two_processes_never_send_one_message_twice,
-    |server: TestServer| async move {
-        let endpoint = Endpoint::start().await;
-        let (_, conversation) = connected(&server, &endpoint).await;
-        let mut ids = BTreeSet::new();
-        for n in 0..20 {
-            let sent = reply(&server, conversation, &format!("reply {n}")).await;
-            ids.insert(sent["id"].as_str().unwrap().to_owned());
-        }
-        let other = server.another_process().await;
-        let (a, b) = tokio::join!(server.run_deliveries(), other.run_deliveries());
-        assert_eq!(a + b, 20, "every row worked once ({a} + {b})");
-        let keys: Vec<String> = endpoint
-            .received_of("POST")
-            .iter()
-            .map(|p| p.header("idempotency-key").unwrap().to_owned())
-            .collect();
-        assert_eq!(keys.len(), 20, "one send per message");
-        assert_eq!(keys.iter().cloned().collect::<BTreeSet<_>>(), ids);
+/// PostgreSQL only: several processes share PostgreSQL; SQLite is single-process by design.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn h3_two_processes_never_send_one_message_twice() {
+    let server = spawn_manual(Backend::Postgres).await;
+    let endpoint = Endpoint::start().await;
+    let (_, conversation) = connected(&server, &endpoint).await;
+    let mut ids = BTreeSet::new();
+    for n in 0..20 {
+        let sent = reply(&server, conversation, &format!("reply {n}")).await;
+        ids.insert(sent["id"].as_str().unwrap().to_owned());
     }
-);
+    let other = server.another_process().await;
+    let (a, b) = tokio::join!(server.run_deliveries(), other.run_deliveries());
+    assert_eq!(a + b, 20, "every row worked once ({a} + {b})");
+    let keys: Vec<String> = endpoint
+        .received_of("POST")
+        .iter()
+        .map(|p| p.header("idempotency-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 20, "one send per message");
+    assert_eq!(keys.iter().cloned().collect::<BTreeSet<_>>(), ids);
+}
 
 e2e_manual!(
     h3_a_restart_mid_queue_loses_nothing_and_sends_nothing_twice,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use conversation_core::Timestamp;
-use conversation_core::ports::{ChannelAdapter, Clock, IdGenerator, Store};
+use conversation_core::ports::{ChannelAdapter, Clock, IdGenerator, Store, WebhookPoster};
 use uuid::Uuid;
 
 use crate::channels::Adapters;
@@ -52,6 +52,7 @@ pub struct App {
     pub(crate) widget: Arc<WidgetGuard>,
     pub(crate) queue_turns: Arc<QueueTurns>,
     pub(crate) adapters: Arc<Adapters>,
+    pub(crate) webhook_poster: Option<Arc<dyn WebhookPoster>>,
 }
 
 impl std::fmt::Debug for App {
@@ -79,6 +80,7 @@ impl App {
             widget: Arc::new(WidgetGuard::new(config.widget)),
             queue_turns: Arc::new(QueueTurns::default()),
             adapters: Arc::new(Adapters::default()),
+            webhook_poster: None,
             config,
         }
     }
@@ -91,6 +93,14 @@ impl App {
         adapters: impl IntoIterator<Item = Arc<dyn ChannelAdapter>>,
     ) -> Self {
         self.adapters = Arc::new(Adapters::new(adapters));
+        self
+    }
+
+    /// The same application posting outgoing webhooks (N5) with this poster. Without one,
+    /// webhook deliveries wait in the outbox.
+    #[must_use]
+    pub fn with_webhook_poster(mut self, poster: Arc<dyn WebhookPoster>) -> Self {
+        self.webhook_poster = Some(poster);
         self
     }
 

@@ -34,6 +34,7 @@ mod routing;
 mod secrets;
 pub mod system;
 pub mod timers;
+pub mod webhooks;
 pub mod widget;
 pub mod worker;
 

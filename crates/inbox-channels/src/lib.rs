@@ -12,6 +12,7 @@
 pub mod api;
 pub mod http;
 pub mod meta;
+pub mod outgoing;
 pub mod signature;
 pub mod telegram;
 pub mod twitter;
@@ -19,7 +20,7 @@ pub mod twitter;
 use std::sync::Arc;
 use std::time::Duration;
 
-use conversation_core::ports::{ChannelAdapter, Clock};
+use conversation_core::ports::{ChannelAdapter, Clock, WebhookPoster};
 
 /// The settings of the adapters' HTTP clients.
 #[derive(Clone, Debug)]
@@ -68,4 +69,10 @@ pub fn adapters(settings: &ClientSettings, clock: &Arc<dyn Clock>) -> Vec<Arc<dy
         Arc::new(telegram::TelegramAdapter::new(client.clone())),
         Arc::new(twitter::TwitterAdapter::new(client)),
     ]
+}
+
+/// N5: the poster of outgoing webhooks, with its own HTTP client of these settings.
+#[must_use]
+pub fn webhook_poster(settings: &ClientSettings) -> Arc<dyn WebhookPoster> {
+    Arc::new(outgoing::HttpPoster::new(http_client(settings)))
 }

@@ -64,6 +64,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::realtime::router())
         .merge(routes::widget::router())
         .merge(routes::channels::router())
+        .merge(routes::webhooks::router())
         .split_for_parts()
 }
 

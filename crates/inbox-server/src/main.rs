@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use inbox_app::delivery::DeliveryWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
+use inbox_app::webhooks::worker::WebhookWorker;
 use inbox_app::worker::TimerWorker;
 use inbox_app::{App, AppConfig};
 use inbox_store::{SqlStore, StoreOptions};
@@ -75,6 +76,10 @@ async fn run(config: Config) -> Result<(), RunError> {
     };
     tracing::info!(dialect = ?store.dialect(), "database ready");
     let clock: Arc<dyn conversation_core::ports::Clock> = Arc::new(SystemClock::default());
+    let client_settings = inbox_channels::ClientSettings {
+        timeout: Duration::from_secs(channel_timeout_secs(&config)),
+        ..inbox_channels::ClientSettings::default()
+    };
     let app = App::new(
         Arc::new(store),
         Arc::clone(&clock),
@@ -82,13 +87,8 @@ async fn run(config: Config) -> Result<(), RunError> {
         app_config(&config),
     )
     // H1: every channel adapter, sharing one HTTP client.
-    .with_adapters(inbox_channels::adapters(
-        &inbox_channels::ClientSettings {
-            timeout: Duration::from_secs(config.channel_timeout_secs.clamp(1, 60)),
-            ..inbox_channels::ClientSettings::default()
-        },
-        &clock,
-    ));
+    .with_adapters(inbox_channels::adapters(&client_settings, &clock))
+    .with_webhook_poster(inbox_channels::webhook_poster(&client_settings));
     if let Some(created) = app
         .bootstrap(&config.owner_email, config.owner_password.as_deref())
         .await
@@ -117,6 +117,12 @@ async fn run(config: Config) -> Result<(), RunError> {
         format!("inbox-delivery-{}-{}", std::process::id(), app.new_id()),
     )
     .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
+    // N5: outgoing webhooks, fanned out from the event log and sent from the outbox.
+    let webhooks = WebhookWorker::new(
+        app.clone(),
+        format!("inbox-webhooks-{}-{}", std::process::id(), app.new_id()),
+    )
+    .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
     // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
     let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -137,6 +143,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     .map_err(RunError::Serve)?;
     worker.abort();
     deliveries.abort();
+    webhooks.abort();
     if let Some(doorbell) = doorbell {
         doorbell.abort();
     }
@@ -171,7 +178,19 @@ async fn shutdown() {
 fn app_config(config: &Config) -> AppConfig {
     let mut app = AppConfig::default();
     app.widget.trusted_proxy = config.trusted_proxy;
+    // H3: a claim's rows are sent one after the other; the lease outlasts them all at the
+    // channels' HTTP timeout, with a minute to spare.
+    let send_secs = u32::try_from(channel_timeout_secs(config)).unwrap_or(60);
+    app.delivery.lease_secs = app
+        .delivery
+        .lease_secs
+        .max(send_secs * app.delivery.batch + 60);
     app
+}
+
+/// The channels' HTTP timeout, in seconds.
+fn channel_timeout_secs(config: &Config) -> u64 {
+    config.channel_timeout_secs.clamp(1, 60)
 }
 
 #[cfg(test)]
@@ -186,5 +205,16 @@ mod tests {
         assert!(!app_config(&direct).widget.trusted_proxy);
         let proxied = Config::try_parse_from(["inbox-server", "--trusted-proxy"]).unwrap();
         assert!(app_config(&proxied).widget.trusted_proxy);
+    }
+
+    #[test]
+    fn h3_the_delivery_lease_outlasts_a_claims_sends() {
+        let slow =
+            Config::try_parse_from(["inbox-server", "--channel-timeout-secs", "60"]).unwrap();
+        let app = app_config(&slow);
+        assert!(app.delivery.lease_secs > 60 * app.delivery.batch);
+        let quick = Config::try_parse_from(["inbox-server"]).unwrap();
+        let app = app_config(&quick);
+        assert!(app.delivery.lease_secs > 20 * app.delivery.batch);
     }
 }

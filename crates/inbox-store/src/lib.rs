@@ -29,6 +29,7 @@ mod open;
 mod readers;
 mod rows;
 pub mod sql;
+mod webhooks;
 mod work;
 
 pub use doorbell::DOORBELL_CHANNEL;

@@ -1,7 +1,7 @@
 //! A small local server standing for the customer's side of the generic API channel (and for an
 //! integration receiving outgoing webhooks): real HTTP on a random port. It records every
 //! request and answers from a script (status, headers, body), then `200 {"id": "api-<n>"}`;
-//! `GET /media/<name>` serves a small PNG. Also: connecting an API inbox and calling its
+//! `GET /media/<name>` serves a small PNG (a `.html` name: a page that calls itself a PNG). Also: connecting an API inbox and calling its
 //! webhook with a signature.
 
 #![allow(dead_code, reason = "each test file uses a different part")]
@@ -165,6 +165,14 @@ fn answer(state: &State, method: Method, uri: Uri, headers: HeaderMap, body: Byt
         all.len()
     };
     if method == Method::GET && uri.path().starts_with("/media/") {
+        // S4: a page that calls itself an image.
+        if uri.path().ends_with(".html") {
+            return (
+                [("content-type", "image/png")],
+                "<html><script>alert(1)</script></html>",
+            )
+                .into_response();
+        }
         return ([("content-type", "image/png")], PNG).into_response();
     }
     let scripted = state.script.lock().unwrap().pop_front();

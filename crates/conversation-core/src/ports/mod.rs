@@ -8,6 +8,7 @@ mod channel;
 mod clock;
 mod ids;
 mod store;
+mod webhook;
 
 pub use channel::{
     ChannelAdapter, ChannelConnection, ChannelEvent, ContactAddress, DeliveryError, FetchedMedia,
@@ -17,3 +18,4 @@ pub use channel::{
 pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
 pub use store::*;
+pub use webhook::{PostOutcome, WebhookPoster};

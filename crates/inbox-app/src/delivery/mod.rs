@@ -11,7 +11,8 @@
 //!   visible in the API).
 //!
 //! Never two sends of one message: the lease keeps every other worker off the row while it is
-//! sent (the adapters' HTTP timeout is well below the lease); a row is only sent while its
+//! sent (a claim's few rows are sent one after the other, and the lease outlasts all of them at
+//! the adapters' HTTP timeout, see [`DeliveryConfig::lease_secs`]); a row is only sent while its
 //! message is still `pending` (a row claimed again after a crash that followed the `sent`
 //! commit finds the message `sent` and is finished without a send); and the message id is the
 //! idempotency key adapters pass on where the provider takes one. The one window left, a crash
@@ -41,9 +42,13 @@ pub struct DeliveryConfig {
     pub base_backoff_ms: u64,
     /// The longest delay between two attempts, in milliseconds.
     pub max_backoff_ms: u64,
-    /// How long a claimed row is leased to its worker, in seconds (above the adapters' HTTP
-    /// timeout).
+    /// How long a claimed row is leased to its worker, in seconds. A claim's rows are sent one
+    /// after the other, so the lease must outlast `batch` sends at the adapters' HTTP timeout
+    /// (`inbox-server` sets it from `INBOX_CHANNEL_TIMEOUT_SECS`): no row's lease runs out
+    /// while its worker may still send it.
     pub lease_secs: u32,
+    /// How many rows one claim takes.
+    pub batch: u32,
 }
 
 impl Default for DeliveryConfig {
@@ -53,6 +58,7 @@ impl Default for DeliveryConfig {
             base_backoff_ms: 2_000,
             max_backoff_ms: 15 * 60 * 1_000,
             lease_secs: 120,
+            batch: 4,
         }
     }
 }
@@ -74,9 +80,6 @@ impl DeliveryConfig {
         retry_after.map_or(delay, |after| delay.max(after))
     }
 }
-
-/// How many rows one claim takes.
-const BATCH: u32 = 32;
 
 /// Delivers outbound messages and unsends deleted ones.
 #[derive(Clone, Debug)]
@@ -128,7 +131,7 @@ impl DeliveryWorker {
                     now,
                     &self.owner,
                     lease_until,
-                    BATCH,
+                    self.app.config.delivery.batch.max(1),
                 )
                 .await?;
             if claimed.is_empty() {
@@ -195,6 +198,7 @@ mod tests {
             base_backoff_ms: 1_000,
             max_backoff_ms: 10_000,
             lease_secs: 60,
+            batch: 4,
         };
         let ms = Duration::milliseconds;
         assert_eq!(config.backoff(0, 0, None), ms(500));

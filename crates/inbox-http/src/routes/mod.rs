@@ -10,4 +10,5 @@ pub mod dialogs;
 pub mod directory;
 pub mod health;
 pub mod realtime;
+pub mod webhooks;
 pub mod widget;

@@ -21,4 +21,5 @@ mod list_totals;
 mod lists;
 mod readers;
 mod routing;
+mod webhooks;
 mod work;

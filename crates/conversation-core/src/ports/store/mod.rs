@@ -15,6 +15,7 @@ mod files;
 mod held;
 mod list;
 mod readers;
+mod webhooks;
 mod work;
 
 pub use auth::{ApiToken, AuthStore, Session, SessionSubject};
@@ -32,6 +33,10 @@ pub use list::{
 };
 pub use readers::{
     ConversationStore, DialogStore, EventLog, MessageStore, RoutingStore, StoredEvent, Versioned,
+};
+pub use webhooks::{
+    WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookFanOut, WebhookStore,
+    WebhookSubscription,
 };
 pub use work::{
     ClaimedWork, OutboxItem, OutboxKind, OutboxStore, Timer, TimerChange, TimerKind, TimerStore,
@@ -53,6 +58,7 @@ pub trait Store:
     + HeldStore
     + Doorbell
     + ConnectionStore
+    + WebhookStore
 {
 }
 
@@ -71,5 +77,6 @@ impl<T> Store for T where
         + HeldStore
         + Doorbell
         + ConnectionStore
+        + WebhookStore
 {
 }
