@@ -12,9 +12,12 @@
 pub mod api;
 pub mod email;
 pub mod http;
+pub mod meta;
 pub mod outgoing;
 pub mod signature;
 pub mod sms;
+pub mod telegram;
+pub mod twitter;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,8 +64,13 @@ pub fn http_client(settings: &ClientSettings) -> reqwest::Client {
 pub fn adapters(settings: &ClientSettings, clock: &Arc<dyn Clock>) -> Vec<Arc<dyn ChannelAdapter>> {
     let client = http_client(settings);
     vec![
-        Arc::new(api::ApiChannel::new(client, Arc::clone(clock))),
+        Arc::new(api::ApiChannel::new(client.clone(), Arc::clone(clock))),
         Arc::new(email::EmailAdapter::new()),
+        Arc::new(meta::MessengerAdapter::messenger(client.clone())),
+        Arc::new(meta::MessengerAdapter::instagram(client.clone())),
+        Arc::new(meta::WhatsAppAdapter::new(client.clone())),
+        Arc::new(telegram::TelegramAdapter::new(client.clone())),
+        Arc::new(twitter::TwitterAdapter::new(client)),
     ]
 }
 
