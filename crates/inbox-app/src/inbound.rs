@@ -221,7 +221,6 @@ impl App {
                 &message,
                 extras,
                 Some(routed),
-                now,
             )?;
             match self.store.commit(commit.clone()).await {
                 Ok(receipt) => {
@@ -239,8 +238,7 @@ impl App {
             .as_ref()
             .is_some_and(|routed| routed.counted_holds || !routed.is_idle());
         drop(routed);
-        let commit =
-            self.start_commit(inbox, &conversation, &events, &message, extras, None, now)?;
+        let commit = self.start_commit(inbox, &conversation, &events, &message, extras, None)?;
         let receipt = self
             .store
             .commit(commit.clone())
@@ -260,8 +258,9 @@ impl App {
         message: &Message,
         extras: &ChannelExtras,
         routed: Option<&Routed>,
-        now: conversation_core::Timestamp,
     ) -> Result<Commit, Retry> {
+        // The start's time: its first message's.
+        let now = message.created_at;
         let mut after = conversation.clone();
         let mut events = started.to_vec();
         let mut tasks = Vec::new();
