@@ -46,33 +46,15 @@ use conversation_core::ports::{
 use serde::{Deserialize, Serialize};
 
 use crate::http::{status_error, transport_error};
-use crate::signature::{hmac_sha256_hex, verify_hex};
 
-/// The header carrying the signature's timestamp.
-pub const TIMESTAMP_HEADER: &str = "x-inbox-timestamp";
-/// The header carrying the signature.
-pub const SIGNATURE_HEADER: &str = "x-inbox-signature";
+pub use crate::signature::{
+    MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_timestamped as sign,
+};
+
 /// The header carrying the idempotency key of a send.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
-/// How far a signature's timestamp may be from our clock (S7: replays are refused).
-pub const MAX_SKEW_SECS: i64 = 300;
 /// The shortest secret accepted.
 pub const MIN_SECRET_CHARS: usize = 16;
-
-/// The signature header's value for `body` signed at `timestamp` (Unix seconds).
-#[must_use]
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hmac_sha256_hex(secret.as_bytes(), &signed_bytes(timestamp, body))
-    )
-}
-
-fn signed_bytes(timestamp: i64, body: &[u8]) -> Vec<u8> {
-    let mut bytes = format!("{timestamp}.").into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
-}
 
 /// The generic API channel's adapter.
 #[derive(Clone)]
@@ -290,33 +272,7 @@ fn event_of(event: Event) -> Result<ChannelEvent, WebhookError> {
 
 /// A4, S7: the request's signature is the secret's over `"{timestamp}.{body}"`, and fresh.
 fn verify(secret: &str, request: &WebhookRequest, now: Timestamp) -> Result<(), WebhookError> {
-    let timestamp = request
-        .header(TIMESTAMP_HEADER)
-        .ok_or_else(|| WebhookError::Unauthorized("no X-Inbox-Timestamp header".into()))?
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| WebhookError::Unauthorized("X-Inbox-Timestamp is not a number".into()))?;
-    if (now.timestamp() - timestamp).abs() > MAX_SKEW_SECS {
-        return Err(WebhookError::Unauthorized(format!(
-            "the timestamp is more than {MAX_SKEW_SECS} s away from the server's time"
-        )));
-    }
-    let signature = request
-        .header(SIGNATURE_HEADER)
-        .ok_or_else(|| WebhookError::Unauthorized("no X-Inbox-Signature header".into()))?;
-    let hex = signature.trim().strip_prefix("sha256=").ok_or_else(|| {
-        WebhookError::Unauthorized("X-Inbox-Signature must start with sha256=".into())
-    })?;
-    if !verify_hex(
-        secret.as_bytes(),
-        &signed_bytes(timestamp, &request.body),
-        hex,
-    ) {
-        return Err(WebhookError::Unauthorized(
-            "the signature does not match the body".into(),
-        ));
-    }
-    Ok(())
+    crate::signature::verify_timestamped(secret, request, now)
 }
 
 #[async_trait]
@@ -508,6 +464,7 @@ impl ChannelAdapter for ApiChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::hmac_sha256_hex;
 
     const SECRET: &str = "a-shared-secret-0123";
 

@@ -1,7 +1,12 @@
 //! HMAC-SHA256 signatures, as the providers use them (A4, S7, N5): computed over the raw body,
-//! compared in constant time.
+//! compared in constant time. Also the inbox's own timestamped scheme, shared by the generic API
+//! channel and the email inbound post: `X-Inbox-Signature: sha256=<hex HMAC-SHA256 of
+//! "{X-Inbox-Timestamp}.{raw body}">`, refused when the timestamp is more than
+//! [`MAX_SKEW_SECS`] away from now (a replay).
 
 use base64::Engine;
+use conversation_core::Timestamp;
+use conversation_core::ports::{WebhookError, WebhookRequest};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -55,6 +60,76 @@ pub fn verify_base64(key: &[u8], message: &[u8], signature_base64: &str) -> bool
     mac.verify_slice(&signature).is_ok()
 }
 
+/// Whether two tokens (verify tokens, secret tokens) are equal, compared in constant time of
+/// their contents by comparing their HMACs.
+#[must_use]
+pub fn tokens_match(given: &str, expected: &str) -> bool {
+    const KEY: &[u8] = b"inbox token comparison";
+    let expected_mac = hmac_sha256_hex(KEY, expected.as_bytes());
+    verify_hex(KEY, given.as_bytes(), &expected_mac)
+}
+
+/// The header carrying the timestamp of the inbox's own signature scheme.
+pub const TIMESTAMP_HEADER: &str = "x-inbox-timestamp";
+/// The header carrying the signature of the inbox's own scheme.
+pub const SIGNATURE_HEADER: &str = "x-inbox-signature";
+/// How far a signature's timestamp may be from now, either way (S7: a replay is refused).
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// The signature header's value for `body` signed at `timestamp` (Unix seconds): `sha256=`
+/// and the hex HMAC-SHA256 of `"{timestamp}.{body}"` under `secret`.
+#[must_use]
+pub fn sign_timestamped(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        hmac_sha256_hex(secret.as_bytes(), &timestamped(timestamp, body))
+    )
+}
+
+fn timestamped(timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    signed
+}
+
+/// A4, S7: checks a request signed with the inbox's timestamped scheme under `secret`.
+///
+/// # Errors
+/// [`WebhookError::Unauthorized`] naming what is missing, stale or wrong.
+pub fn verify_timestamped(
+    secret: &str,
+    request: &WebhookRequest,
+    now: Timestamp,
+) -> Result<(), WebhookError> {
+    let unauthorized = |why: &str| WebhookError::Unauthorized(why.to_owned());
+    let timestamp: i64 = request
+        .header(TIMESTAMP_HEADER)
+        .ok_or_else(|| unauthorized("the X-Inbox-Timestamp header is missing"))?
+        .trim()
+        .parse()
+        .map_err(|_| unauthorized("X-Inbox-Timestamp is not a number of seconds"))?;
+    if (now.timestamp() - timestamp).abs() > MAX_SKEW_SECS {
+        return Err(unauthorized(
+            "X-Inbox-Timestamp is more than 5 minutes away from now (a replay, or a wrong clock)",
+        ));
+    }
+    let hex = request
+        .header(SIGNATURE_HEADER)
+        .ok_or_else(|| unauthorized("the X-Inbox-Signature header is missing"))?
+        .trim()
+        .strip_prefix("sha256=")
+        .ok_or_else(|| unauthorized("X-Inbox-Signature does not start with sha256="))?;
+    if verify_hex(
+        secret.as_bytes(),
+        &timestamped(timestamp, &request.body),
+        hex,
+    ) {
+        Ok(())
+    } else {
+        Err(unauthorized("X-Inbox-Signature does not match the body"))
+    }
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
@@ -91,5 +166,36 @@ mod tests {
         assert!(!verify_hex(KEY, DATA, &MAC[..10]));
         assert!(!verify_hex(KEY, b"what do ya want for nothing!", MAC));
         assert!(!verify_base64(KEY, DATA, "%%%"));
+    }
+
+    #[test]
+    fn a4_tokens_match_only_when_equal() {
+        assert!(tokens_match("verify-me", "verify-me"));
+        assert!(!tokens_match("verify-me", "verify-mf"));
+        assert!(!tokens_match("", "verify-me"));
+    }
+
+    #[test]
+    fn s7_the_timestamped_scheme_refuses_stale_missing_and_wrong_signatures() {
+        let now = chrono::DateTime::from_timestamp(1_000_000, 0).expect("a time");
+        let body = b"{}".to_vec();
+        let request = |timestamp: i64, signature: Option<String>| WebhookRequest {
+            method: "POST".into(),
+            headers: std::iter::once((TIMESTAMP_HEADER.to_owned(), timestamp.to_string()))
+                .chain(signature.map(|s| (SIGNATURE_HEADER.to_owned(), s)))
+                .collect(),
+            body: body.clone(),
+            ..WebhookRequest::default()
+        };
+        let fresh = request(
+            1_000_000,
+            Some(sign_timestamped("secret", 1_000_000, &body)),
+        );
+        assert!(verify_timestamped("secret", &fresh, now).is_ok());
+        assert!(verify_timestamped("other", &fresh, now).is_err());
+        let stale = 1_000_000 - MAX_SKEW_SECS - 1;
+        let old = request(stale, Some(sign_timestamped("secret", stale, &body)));
+        assert!(verify_timestamped("secret", &old, now).is_err());
+        assert!(verify_timestamped("secret", &request(1_000_000, None), now).is_err());
     }
 }

@@ -9,66 +9,18 @@
 use conversation_core::Timestamp;
 use conversation_core::ports::{WebhookError, WebhookOutcome, WebhookRequest};
 
-use crate::signature::{hmac_sha256_hex, verify_hex};
-
 use super::parse;
 
-/// The header carrying the signature.
-pub const SIGNATURE_HEADER: &str = "x-inbox-signature";
-/// The header carrying the signed timestamp.
-pub const TIMESTAMP_HEADER: &str = "x-inbox-timestamp";
-/// How far the signed timestamp may be from now, either way (S7: a replay is refused).
-pub const MAX_SKEW_SECS: i64 = 300;
-
-/// The signature header's value for a body posted at `timestamp`: what a sender computes.
-#[must_use]
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hmac_sha256_hex(secret.as_bytes(), &signed_bytes(timestamp, body))
-    )
-}
-
-fn signed_bytes(timestamp: i64, body: &[u8]) -> Vec<u8> {
-    let mut signed = format!("{timestamp}.").into_bytes();
-    signed.extend_from_slice(body);
-    signed
-}
+pub use crate::signature::{
+    MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_timestamped as sign,
+};
 
 /// A4, S7: checks the post's signature and timestamp under `secret`.
 ///
 /// # Errors
 /// [`WebhookError::Unauthorized`] naming what is missing, stale or wrong.
 pub fn verify(secret: &str, request: &WebhookRequest, now: Timestamp) -> Result<(), WebhookError> {
-    let unauthorized = |why: &str| WebhookError::Unauthorized(why.to_owned());
-    let timestamp = request
-        .header(TIMESTAMP_HEADER)
-        .ok_or_else(|| unauthorized("the X-Inbox-Timestamp header is missing"))?;
-    let timestamp: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| unauthorized("X-Inbox-Timestamp is not a number of seconds"))?;
-    if (now.timestamp() - timestamp).abs() > MAX_SKEW_SECS {
-        return Err(unauthorized(
-            "X-Inbox-Timestamp is more than 5 minutes away from now (a replay, or a wrong clock)",
-        ));
-    }
-    let signature = request
-        .header(SIGNATURE_HEADER)
-        .ok_or_else(|| unauthorized("the X-Inbox-Signature header is missing"))?;
-    let hex = signature
-        .trim()
-        .strip_prefix("sha256=")
-        .ok_or_else(|| unauthorized("X-Inbox-Signature does not start with sha256="))?;
-    if verify_hex(
-        secret.as_bytes(),
-        &signed_bytes(timestamp, &request.body),
-        hex,
-    ) {
-        Ok(())
-    } else {
-        Err(unauthorized("X-Inbox-Signature does not match the body"))
-    }
+    crate::signature::verify_timestamped(secret, request, now)
 }
 
 /// Verifies, then parses one posted mail.

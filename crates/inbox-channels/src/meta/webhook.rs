@@ -76,7 +76,7 @@ fn handshake(
         ));
     }
     let given = request.query_param("hub.verify_token").unwrap_or_default();
-    if !tokens_match(given, expected) {
+    if !crate::signature::tokens_match(given, expected) {
         return Err(WebhookError::Unauthorized(
             "hub.verify_token is not this inbox's verify token".to_owned(),
         ));
@@ -88,13 +88,6 @@ fn handshake(
         content_type: "text/plain".to_owned(),
         body: challenge.to_owned(),
     })
-}
-
-/// Compares two tokens in constant time (of their contents), by comparing their HMACs.
-fn tokens_match(given: &str, expected: &str) -> bool {
-    const KEY: &[u8] = b"inbox token comparison";
-    let expected_mac = signature::hmac_sha256_hex(KEY, expected.as_bytes());
-    signature::verify_hex(KEY, given.as_bytes(), &expected_mac)
 }
 
 /// The Graph webhooks' millisecond (Messenger) or second (WhatsApp) timestamps.

@@ -97,7 +97,7 @@ impl ChannelAdapter for TelegramAdapter {
                     "the X-Telegram-Bot-Api-Secret-Token header is missing".to_owned(),
                 )
             })?;
-        if !tokens_match(given, expected) {
+        if !crate::signature::tokens_match(given, expected) {
             return Err(WebhookError::Unauthorized(
                 "X-Telegram-Bot-Api-Secret-Token is not this inbox's secret token".to_owned(),
             ));
@@ -229,11 +229,4 @@ fn chat_id(external_id: &str) -> Value {
     external_id
         .parse::<i64>()
         .map_or_else(|_| json!(external_id), |id| json!(id))
-}
-
-/// Compares the secret token in constant time (of its contents), by comparing HMACs.
-fn tokens_match(given: &str, expected: &str) -> bool {
-    const KEY: &[u8] = b"inbox token comparison";
-    let expected_mac = crate::signature::hmac_sha256_hex(KEY, expected.as_bytes());
-    crate::signature::verify_hex(KEY, given.as_bytes(), &expected_mac)
 }
