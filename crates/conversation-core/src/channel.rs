@@ -75,8 +75,13 @@ impl ChannelKind {
                 reserves_angle_brackets: false,
                 ..chat
             },
-            Self::Messenger | Self::Instagram => Capabilities {
+            Self::Messenger => Capabilities {
                 templates: true,
+                read_receipts: true,
+                ..chat
+            },
+            // Instagram's Send API has no approved templates: outside its window nothing goes.
+            Self::Instagram => Capabilities {
                 read_receipts: true,
                 ..chat
             },
@@ -167,6 +172,8 @@ mod tests {
             );
         }
         assert!(ChannelKind::Whatsapp.capabilities().templates);
+        assert!(ChannelKind::Messenger.capabilities().templates);
+        assert!(!ChannelKind::Instagram.capabilities().templates);
         assert!(!ChannelKind::Email.capabilities().reserves_angle_brackets);
         assert!(ChannelKind::Telegram.capabilities().unsend);
     }

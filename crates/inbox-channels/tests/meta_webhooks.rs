@@ -463,4 +463,7 @@ fn h2_c4_capabilities_and_windows_of_the_meta_kinds() {
     assert!(whatsapp.templates);
     let instagram = MessengerAdapter::instagram(reqwest::Client::new()).capabilities();
     assert_eq!(instagram.reply_window, Some(chrono::Duration::hours(72)));
+    // H2: Instagram has no templates, and its adapter refuses them: the domain must not offer
+    // one outside the window.
+    assert!(!instagram.templates && instagram.media && instagram.read_receipts);
 }
