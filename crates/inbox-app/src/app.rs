@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use conversation_core::Timestamp;
-use conversation_core::ports::{ChannelAdapter, Clock, IdGenerator, Store, WebhookPoster};
+use conversation_core::ports::{
+    ChannelAdapter, Clock, IdGenerator, StaffMailer, StaffTexter, Store, WebhookPoster,
+};
 use uuid::Uuid;
 
 use crate::channels::Adapters;
@@ -53,6 +55,8 @@ pub struct App {
     pub(crate) queue_turns: Arc<QueueTurns>,
     pub(crate) adapters: Arc<Adapters>,
     pub(crate) webhook_poster: Option<Arc<dyn WebhookPoster>>,
+    pub(crate) staff_mailer: Option<Arc<dyn StaffMailer>>,
+    pub(crate) staff_texter: Option<Arc<dyn StaffTexter>>,
 }
 
 impl std::fmt::Debug for App {
@@ -81,6 +85,8 @@ impl App {
             queue_turns: Arc::new(QueueTurns::default()),
             adapters: Arc::new(Adapters::default()),
             webhook_poster: None,
+            staff_mailer: None,
+            staff_texter: None,
             config,
         }
     }
@@ -101,6 +107,22 @@ impl App {
     #[must_use]
     pub fn with_webhook_poster(mut self, poster: Arc<dyn WebhookPoster>) -> Self {
         self.webhook_poster = Some(poster);
+        self
+    }
+
+    /// The same application emailing staff notifications (N3, D11) with this mailer. Without
+    /// one, the notification worker drops email rows with a logged reason.
+    #[must_use]
+    pub fn with_staff_mailer(mut self, mailer: Arc<dyn StaffMailer>) -> Self {
+        self.staff_mailer = Some(mailer);
+        self
+    }
+
+    /// The same application texting staff (N4) with this texter. Without one, the
+    /// notification worker drops text rows with a logged reason.
+    #[must_use]
+    pub fn with_staff_texter(mut self, texter: Arc<dyn StaffTexter>) -> Self {
+        self.staff_texter = Some(texter);
         self
     }
 

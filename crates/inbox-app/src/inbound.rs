@@ -4,6 +4,7 @@
 //! because of the conversation's status.
 
 use conversation_core::actor::Actor;
+use conversation_core::channel::ChannelKind;
 use conversation_core::conversation::{
     Conversation, ConversationCommand, ConversationEvent, LoadChange, StartConversation,
 };
@@ -209,12 +210,20 @@ impl App {
             message: start.message,
             duplicate: false,
         };
+        // N4: a visitor's new chat texts the staff numbers, in the start's commit.
+        let texts = if inbox.channel == ChannelKind::WebChat {
+            self.staff_sms_rows(inbox, conversation.id)
+                .await
+                .map_err(Retry::Error)?
+        } else {
+            Vec::new()
+        };
         let routed = self
             .choose_route(&conversation, true)
             .await
             .map_err(Retry::Error)?;
         if let Some(routed) = routed.as_ref().filter(|routed| !routed.is_idle()) {
-            let commit = self.start_commit(
+            let mut commit = self.start_commit(
                 inbox,
                 &conversation,
                 &events,
@@ -222,6 +231,7 @@ impl App {
                 extras,
                 Some(routed),
             )?;
+            commit.outbox.extend(texts.iter().cloned());
             match self.store.commit(commit.clone()).await {
                 Ok(receipt) => {
                     self.publish(inbox.account, &commit, &receipt);
@@ -238,7 +248,9 @@ impl App {
             .as_ref()
             .is_some_and(|routed| routed.counted_holds || !routed.is_idle());
         drop(routed);
-        let commit = self.start_commit(inbox, &conversation, &events, &message, extras, None)?;
+        let mut commit =
+            self.start_commit(inbox, &conversation, &events, &message, extras, None)?;
+        commit.outbox.extend(texts);
         let receipt = self
             .store
             .commit(commit.clone())

@@ -66,6 +66,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::widget::router())
         .merge(routes::channels::router())
         .merge(routes::webhooks::router())
+        .merge(routes::notifications::router())
         .split_for_parts()
 }
 

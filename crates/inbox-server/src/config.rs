@@ -16,7 +16,7 @@ pub enum LogFormat {
 }
 
 /// The inbox server.
-#[derive(Clone, Debug, Parser)]
+#[derive(Clone, Parser)]
 #[command(
     name = "inbox-server",
     version,
@@ -68,6 +68,33 @@ pub struct Config {
     /// own address.
     #[arg(long, env = "INBOX_TRUSTED_PROXY", default_value_t = false)]
     pub trusted_proxy: bool,
+
+    /// N3, D11: the SMTP server staff notification emails go through:
+    /// `smtp://user:password@host:587?tls=starttls` (`tls`: `starttls`, the default, `tls` or
+    /// `none`; user and password percent-encoded). Unset: no notification email is sent.
+    #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// N3, D11: the address notification emails come from (required with `INBOX_SMTP_URL`).
+    #[arg(long, env = "INBOX_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+
+    /// N4: the base URL of the Twilio-compatible SMS gateway (default: Twilio's API).
+    #[arg(long, env = "INBOX_SMS_URL")]
+    pub sms_url: Option<String>,
+
+    /// N4: the SMS gateway's account SID. Unset: no staff text is sent.
+    #[arg(long, env = "INBOX_SMS_ACCOUNT_SID")]
+    pub sms_account_sid: Option<String>,
+
+    /// N4: the SMS gateway's auth token (required with `INBOX_SMS_ACCOUNT_SID`).
+    #[arg(long, env = "INBOX_SMS_AUTH_TOKEN", hide_env_values = true)]
+    pub sms_auth_token: Option<String>,
+
+    /// N4: who staff texts come from: an E.164 number (`+14155550100`) or a messaging service
+    /// SID (`MG...`) (required with `INBOX_SMS_ACCOUNT_SID`).
+    #[arg(long, env = "INBOX_SMS_FROM")]
+    pub sms_from: Option<String>,
 
     /// Log format.
     #[arg(long, env = "INBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

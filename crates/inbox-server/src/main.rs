@@ -2,11 +2,12 @@
 //!
 //! What belongs here: reading the configuration, choosing the store from the database URL
 //! (embedded SQLite by default, PostgreSQL for `postgres://`), applying migrations, creating the
-//! owner on first start, wiring the use cases to the HTTP router, running the timer worker, and
-//! serving until SIGTERM or Ctrl-C, finishing the requests in flight. Nothing else: every rule
-//! and use case lives in the library crates.
+//! owner on first start, wiring the use cases to the HTTP router, running the timer, delivery,
+//! webhook and notification workers, and serving until SIGTERM or Ctrl-C, finishing the
+//! requests in flight. Nothing else: every rule and use case lives in the library crates.
 
 mod config;
+mod notify;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use inbox_app::delivery::DeliveryWorker;
+use inbox_app::notifications::sender::NotificationWorker;
 use inbox_app::system::{SystemClock, UuidV7Ids};
 use inbox_app::webhooks::worker::WebhookWorker;
 use inbox_app::worker::TimerWorker;
@@ -51,6 +53,8 @@ fn init_logs(format: LogFormat) {
 enum RunError {
     #[error("{0}")]
     Open(#[from] inbox_store::OpenError),
+    #[error("{0}")]
+    Settings(String),
     #[error("cannot create the owner on first start: {0}")]
     Bootstrap(inbox_app::AppError),
     #[error("cannot listen to the realtime doorbell: {0}")]
@@ -66,6 +70,8 @@ enum RunError {
 
 async fn run(config: Config) -> Result<(), RunError> {
     let started = Instant::now();
+    // N3, N4, D11: the notification settings, refused before anything else starts.
+    let notifiers = notify::notifiers(&config).map_err(RunError::Settings)?;
     let options = StoreOptions {
         max_connections: config.db_connections,
         ..StoreOptions::default()
@@ -89,6 +95,14 @@ async fn run(config: Config) -> Result<(), RunError> {
     // H1: every channel adapter, sharing one HTTP client.
     .with_adapters(inbox_channels::adapters(&client_settings, &clock))
     .with_webhook_poster(inbox_channels::webhook_poster(&client_settings));
+    let app = match notifiers.mailer {
+        Some(mailer) => app.with_staff_mailer(mailer),
+        None => app,
+    };
+    let app = match notifiers.texter {
+        Some(texter) => app.with_staff_texter(texter),
+        None => app,
+    };
     if let Some(created) = app
         .bootstrap(&config.owner_email, config.owner_password.as_deref())
         .await
@@ -123,6 +137,16 @@ async fn run(config: Config) -> Result<(), RunError> {
         format!("inbox-webhooks-{}-{}", std::process::id(), app.new_id()),
     )
     .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
+    // N3, N4, D11: staff notifications (emails, texts), sent from the outbox under a lease.
+    let notifications = NotificationWorker::new(
+        app.clone(),
+        format!(
+            "inbox-notifications-{}-{}",
+            std::process::id(),
+            app.new_id()
+        ),
+    )
+    .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
     // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
     let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -144,6 +168,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     worker.abort();
     deliveries.abort();
     webhooks.abort();
+    notifications.abort();
     if let Some(doorbell) = doorbell {
         doorbell.abort();
     }

@@ -31,6 +31,7 @@ mod reports;
 mod reports_query;
 mod rows;
 pub mod sql;
+mod staff_sms;
 mod webhooks;
 mod work;
 

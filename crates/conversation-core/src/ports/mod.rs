@@ -7,6 +7,7 @@
 mod channel;
 mod clock;
 mod ids;
+mod staff;
 mod store;
 mod webhook;
 
@@ -17,5 +18,6 @@ pub use channel::{
 };
 pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
+pub use staff::{StaffEmail, StaffMailer, StaffText, StaffTexter};
 pub use store::*;
 pub use webhook::{PostOutcome, WebhookPoster};

@@ -1,8 +1,11 @@
 //! Staff notifications by email (N3): one mail to a list of recipients with a subject and a
 //! text, sent over a server-level [`SmtpConfig`]. The notice's id (the outbox row's) makes the
 //! `Message-ID`, so a retried notice carries the same one and mail clients can collapse it.
+//! [`StaffNotifier`] is the application's [`StaffMailer`] port; its `Debug` never shows the
+//! SMTP password (S9).
 
-use conversation_core::ports::DeliveryError;
+use async_trait::async_trait;
+use conversation_core::ports::{DeliveryError, StaffEmail, StaffMailer};
 use lettre::Message;
 use lettre::message::{Mailbox, SinglePart};
 
@@ -22,9 +25,42 @@ pub struct StaffNotice {
 }
 
 /// Sends staff notifications through one SMTP server.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StaffNotifier {
     smtp: SmtpConfig,
+}
+
+impl std::fmt::Debug for StaffNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // S9: the SMTP password is never written out, not even in a debug log.
+        f.debug_struct("StaffNotifier")
+            .field("host", &self.smtp.host)
+            .field("port", &self.smtp.port)
+            .field("tls", &self.smtp.tls)
+            .field(
+                "user",
+                &self
+                    .smtp
+                    .credentials
+                    .as_ref()
+                    .map(|(user, _)| user.as_str()),
+            )
+            .field("from", &self.smtp.from)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl StaffMailer for StaffNotifier {
+    async fn send(&self, email: &StaffEmail) -> Result<String, DeliveryError> {
+        let notice = StaffNotice {
+            id: email.id.clone(),
+            recipients: email.recipients.clone(),
+            subject: email.subject.clone(),
+            text: email.text.clone(),
+        };
+        Self::send(self, &notice).await
+    }
 }
 
 impl StaffNotifier {

@@ -3,10 +3,12 @@
 //! carries the message's `sid` and `status`; an error answer is Twilio's
 //! `{"code", "message", "more_info", "status"}`: 429 and 5xx are transient (honouring
 //! `Retry-After`), any other 4xx is permanent with Twilio's message (H3's mapping).
+//! [`SmsClient`] is the application's [`StaffTexter`] port.
 
 use std::time::Duration;
 
-use conversation_core::ports::DeliveryError;
+use async_trait::async_trait;
+use conversation_core::ports::{DeliveryError, StaffText, StaffTexter};
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
@@ -126,5 +128,14 @@ impl SmsClient {
         } else {
             Err(DeliveryError::Permanent { reason })
         }
+    }
+}
+
+#[async_trait]
+impl StaffTexter for SmsClient {
+    async fn send(&self, text: &StaffText) -> Result<String, DeliveryError> {
+        Self::send(self, &text.to, &text.body)
+            .await
+            .map(|receipt| receipt.sid)
     }
 }

@@ -13,8 +13,8 @@ pub enum SmsSender {
     MessagingService(String),
 }
 
-/// How to reach the SMS API.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How to reach the SMS API. Its `Debug` never shows the auth token (S9).
+#[derive(Clone, PartialEq, Eq)]
 pub struct TwilioConfig {
     /// The API's base URL, without a trailing slash ([`DEFAULT_BASE_URL`] by default).
     pub base_url: String,
@@ -24,6 +24,17 @@ pub struct TwilioConfig {
     pub auth_token: String,
     /// Who the texts come from.
     pub sender: SmsSender,
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<hidden>")
+            .field("sender", &self.sender)
+            .finish()
+    }
 }
 
 impl TwilioConfig {

@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod dialogs;
 pub mod directory;
 pub mod health;
+pub mod notifications;
 pub mod realtime;
 pub mod reports;
 pub mod webhooks;

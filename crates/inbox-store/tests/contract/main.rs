@@ -22,5 +22,6 @@ mod lists;
 mod readers;
 mod reports;
 mod routing;
+mod staff_sms;
 mod webhooks;
 mod work;

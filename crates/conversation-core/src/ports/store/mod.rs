@@ -16,6 +16,7 @@ mod held;
 mod list;
 mod readers;
 mod reports;
+mod staff_sms;
 mod webhooks;
 mod work;
 
@@ -39,6 +40,7 @@ pub use reports::{
     Breakdown, ConversationReportQuery, DialogBreakdown, DialogCell, DialogReportQuery, Period,
     ReportStore, RollupCell, date_of, day_of,
 };
+pub use staff_sms::{StaffSmsSettings, StaffSmsStore};
 pub use webhooks::{
     WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookFanOut, WebhookStore,
     WebhookSubscription,
@@ -65,6 +67,7 @@ pub trait Store:
     + ReportStore
     + ConnectionStore
     + WebhookStore
+    + StaffSmsStore
 {
 }
 
@@ -85,5 +88,6 @@ impl<T> Store for T where
         + ReportStore
         + ConnectionStore
         + WebhookStore
+        + StaffSmsStore
 {
 }

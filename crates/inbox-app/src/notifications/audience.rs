@@ -1,8 +1,6 @@
-//! Staff notifications (N3, D11) through the notification seam: each one is an outbox row of
-//! kind `notification`, written in the commit of the change that causes it. The email channel
-//! delivers them once it exists; until then they wait in the outbox, where tests read them.
-//!
-//! N3, as built (`docs/routing.md`, "Notifications"):
+//! N3's decisions: who could answer a conversation of an inbox and who is told, and the two
+//! timers that write an email notification (offline message, missed conversation) in their
+//! own commit. The rules, as built (`docs/routing.md`, "Notifications"):
 //! - **offline message**: a contact's message that starts an awaiting reply (the first one
 //!   after the last agent reply) schedules an `offline_check` timer due at once; when it fires
 //!   (within the worker's interval) and no agent who could answer is online (not `offline`):
@@ -16,87 +14,14 @@
 //! Recipients: the emails of the queue's members, or of the account's owners and admins when
 //! the inbox has no queue or the queue has no member.
 
-use conversation_core::Timestamp;
 use conversation_core::entities::{Availability, Inbox};
-use conversation_core::ids::{AccountId, AgentId, ConversationId, MessageId, TaskId};
-use conversation_core::ports::{Commit, OutboxItem, OutboxKind, Timer};
-use serde::{Deserialize, Serialize};
+use conversation_core::ids::AccountId;
+use conversation_core::ports::{Commit, Timer};
 
+use super::Notification;
 use crate::app::App;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::timers::{MISSED_AFTER_SECS, MissedCheck, OfflineCheck, payload};
-
-/// What a staff notification says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Notification {
-    /// D11: "your task starts in 5 minutes".
-    TaskStartsSoon {
-        /// Whose task.
-        agent: AgentId,
-        /// The task.
-        task: TaskId,
-        /// Its title (the dialog's).
-        title: String,
-        /// When it starts.
-        starts_at: Timestamp,
-    },
-    /// N3: a contact's message arrived while no agent who could answer it was online.
-    OfflineMessage {
-        /// The conversation.
-        conversation: ConversationId,
-        /// The message.
-        message: MessageId,
-        /// Who gets the email.
-        recipients: Vec<String>,
-        /// The email's text.
-        text: String,
-    },
-    /// N3: the contact's awaiting message was never answered (the visitor left).
-    MissedConversation {
-        /// The conversation.
-        conversation: ConversationId,
-        /// Who gets the email.
-        recipients: Vec<String>,
-        /// The email's text.
-        text: String,
-    },
-}
-
-impl App {
-    /// The outbox row of a notification, due now.
-    ///
-    /// # Errors
-    /// Only if it cannot be serialized.
-    pub(crate) fn notification(
-        &self,
-        account: AccountId,
-        notification: &Notification,
-    ) -> AppResult<OutboxItem> {
-        let now = self.now();
-        Ok(OutboxItem {
-            id: self.ids.new_uuid(now),
-            account,
-            kind: OutboxKind::Notification,
-            payload: serde_json::to_string(notification).map_err(AppError::internal)?,
-            due_at: now,
-        })
-    }
-
-    /// N3, D11: the account's notifications still waiting in the outbox, oldest first.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub async fn pending_notifications(&self, account: AccountId) -> AppResult<Vec<Notification>> {
-        Ok(self
-            .store
-            .pending_outbox(account, OutboxKind::Notification, 1000)
-            .await?
-            .iter()
-            .filter_map(|item| serde_json::from_str(&item.payload).ok())
-            .collect())
-    }
-}
 
 impl App {
     /// N3: the agents who could answer a conversation of the inbox (its queue's members, or
