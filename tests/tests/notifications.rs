@@ -198,6 +198,35 @@ e2e_manual!(
 );
 
 e2e_manual!(
+    n3_h3_a_notification_failing_every_attempt_is_given_up_after_the_last,
+    |server: TestServer| async move {
+        let smtp = SmtpServer::start().await;
+        let app = mailing(&server, &smtp);
+        let attempts = server.app.delivery_config().max_attempts;
+        for _ in 0..attempts {
+            smtp.fail_once(Stage::MailFrom, "421 4.7.0 Busy, try later");
+        }
+        let inbox = server.inbox(ChannelKind::WebChat, None).await;
+        write(&server, &inbox).await;
+        server.run_timers().await;
+        // spec: N3, H3: retried with backoff up to the queue's attempts, then finished.
+        for attempt in 1..=attempts {
+            assert_eq!(notify(&server, &app).await, 1, "attempt {attempt}");
+            let left = pending(&server).await.len();
+            assert_eq!(
+                left,
+                usize::from(attempt < attempts),
+                "after attempt {attempt}"
+            );
+            // The backoff's cap (15 min): the retry is due (timers are not run meanwhile).
+            server.advance(900);
+        }
+        assert!(smtp.captured().is_empty());
+        assert_eq!(notify(&server, &app).await, 0);
+    }
+);
+
+e2e_manual!(
     n3_without_an_smtp_server_the_row_is_finished_not_retried_forever,
     |server: TestServer| async move {
         let inbox = server.inbox(ChannelKind::WebChat, None).await;

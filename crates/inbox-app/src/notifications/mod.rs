@@ -3,7 +3,7 @@
 //! [`sender::NotificationWorker`] through the application's [`StaffMailer`] (email) and
 //! [`StaffTexter`] (SMS) ports.
 //!
-//! - [`audience`]: N3's decisions (offline message, missed conversation) and who is told;
+//! - `audience`: N3's decisions (offline message, missed conversation) and who is told;
 //! - [`sms`]: N4's account setting (owners and admins) and the text rows a visitor's new chat
 //!   writes in its start's commit;
 //! - [`sender`]: the worker that claims the rows with a lease and sends them, once each.
