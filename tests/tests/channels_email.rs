@@ -403,6 +403,7 @@ e2e!(
             .unwrap()
             .expect("Anna");
 
+        // spec: W7 (email threading)
         // The reply: `Re:` the first mail's subject, threaded under it.
         let sent = reply(&server, conversation, "Tomorrow.").await;
         assert_eq!(server.run_deliveries().await, 1);
@@ -476,6 +477,7 @@ e2e!(
     |server: TestServer| async move {
         let smtp = SmtpServer::start().await;
         let inbox = connect(&server, &smtp).await;
+        // spec: A1, W7
         // Another account, with an email conversation and a message of its own.
         let stranger = server.stranger().await;
         let other = server.app.authenticate(&stranger).await.unwrap().account();
