@@ -287,9 +287,14 @@ impl App {
             .filter(|m| m.sequence < message.sequence && m.direction == Direction::Inbound)
             .filter_map(|m| m.external_id.clone())
             .next_back();
-        let subject = self
-            .thread_subject(account, message.conversation, &earlier)
-            .await?;
+        // Only email threads have subjects: no other channel pays for the search.
+        let subject = match target.inbox.channel {
+            conversation_core::channel::ChannelKind::Email => {
+                self.thread_subject(account, message.conversation, &earlier)
+                    .await?
+            }
+            _ => None,
+        };
         Ok(Ok((
             adapter,
             connection,
