@@ -245,3 +245,89 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use conversation_core::actor::Actor;
+    use conversation_core::conversation::StartConversation;
+    use conversation_core::entities::InboxSettings;
+    use conversation_core::ids::{AgentId, ContactId};
+
+    use super::*;
+
+    fn inbox(channel: ChannelKind, continuity: bool) -> Inbox {
+        let mut settings = InboxSettings::default();
+        settings.widget.email_continuity = continuity.then_some(EmailContinuity {
+            inbox: InboxId::from_u128(9),
+            after_secs: 300,
+        });
+        Inbox {
+            id: InboxId::from_u128(1),
+            account: AccountId::from_u128(1),
+            name: "chat".into(),
+            channel,
+            queue: None,
+            settings,
+        }
+    }
+
+    fn reply(kind: ReplyKind, at: Timestamp) -> ConversationEvent {
+        ConversationEvent {
+            conversation: ConversationId::from_u128(2),
+            at,
+            actor: Actor::Agent(AgentId::from_u128(3)),
+            kind: ConversationEventKind::ReplySent {
+                message: MessageId::from_u128(4),
+                kind,
+                dialog: None,
+            },
+        }
+    }
+
+    #[test]
+    fn w7_m10_a_public_reply_schedules_the_check_and_a_note_never_does() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let start = StartConversation {
+            id: ConversationId::from_u128(2),
+            account: AccountId::from_u128(1),
+            inbox: InboxId::from_u128(1),
+            channel: ChannelKind::WebChat,
+            contact: ContactId::from_u128(5),
+            message: MessageId::from_u128(6),
+            queue: None,
+            bot_flow: None,
+        };
+        let conversation = Conversation::replay(&Conversation::decide_start(&start, at)).unwrap();
+        let chat = inbox(ChannelKind::WebChat, true);
+
+        let scheduled =
+            continuity_timers(&conversation, &[reply(ReplyKind::FreeForm, at)], &chat).unwrap();
+        let [TimerChange::Schedule(timer)] = scheduled.as_slice() else {
+            panic!("{scheduled:?}");
+        };
+        assert_eq!(timer.key, continuity_key(conversation.id));
+        assert_eq!(timer.kind, TimerKind::ContinuityCheck);
+        assert_eq!(timer.due_at, at + Duration::seconds(300));
+
+        let note = [reply(ReplyKind::Note, at)];
+        assert!(
+            continuity_timers(&conversation, &note, &chat)
+                .unwrap()
+                .is_empty()
+        );
+        let off = inbox(ChannelKind::WebChat, false);
+        let public = [reply(ReplyKind::FreeForm, at)];
+        assert!(
+            continuity_timers(&conversation, &public, &off)
+                .unwrap()
+                .is_empty()
+        );
+        let email = inbox(ChannelKind::Email, true);
+        assert!(
+            continuity_timers(&conversation, &public, &email)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
