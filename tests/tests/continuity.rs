@@ -488,5 +488,20 @@ e2e!(
             .await;
         assert_eq!(status, StatusCode::OK, "{view}");
         assert!(view["settings"]["widget"]["email_continuity"].is_null());
+
+        // The OpenAPI document describes the setting.
+        let (status, doc) = server.get("/api/v1/openapi.json", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let schemas = &doc["components"]["schemas"];
+        assert!(
+            schemas["InboxSettingsRequest"]["properties"]["email_continuity"].is_object(),
+            "{}",
+            schemas["InboxSettingsRequest"]
+        );
+        assert!(
+            schemas["EmailContinuityBody"]["properties"]["after_secs"].is_object(),
+            "{}",
+            schemas["EmailContinuityBody"]
+        );
     }
 );
