@@ -7,10 +7,11 @@
 //! - as one of OUR `Message-ID`s, `{message id}@{domain}`: the local part is a message id,
 //!   read within the inbox's account only (A1: another account's message reads as absent).
 //!
-//! The conversation found is joined only if it is the receiving inbox's own, or a web chat
-//! conversation whose inbox sends its email continuity through the receiving inbox (W7). An id
-//! that finds nothing, or a conversation of anything else, is skipped; a mail whose thread
-//! finds nothing is matched by its sender, as any mail.
+//! At most the nearest [`MAX_THREAD_IDS`] ids are followed. The conversation found is joined
+//! only if it is the receiving inbox's own, or a web chat conversation whose inbox sends its
+//! email continuity through the receiving inbox (W7). An id that finds nothing, or a
+//! conversation of anything else, is skipped; a mail whose thread finds nothing is matched by
+//! its sender, as any mail.
 
 use conversation_core::channel::ChannelKind;
 use conversation_core::entities::Inbox;
@@ -19,6 +20,10 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::error::AppResult;
+
+/// How many ids of a thread are followed, nearest first: a long `References` header costs no
+/// more than this many lookups.
+const MAX_THREAD_IDS: usize = 20;
 
 /// Where a threaded mail goes: the conversation's inbox and contact (the contact's latest
 /// conversation on that inbox takes it, by the usual rules, C3).
@@ -52,7 +57,7 @@ impl App {
         thread: &[String],
     ) -> AppResult<Option<Threaded>> {
         let account = inbox.account;
-        for id in thread {
+        for id in thread.iter().take(MAX_THREAD_IDS) {
             let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
             if bare.is_empty() {
                 continue;
