@@ -277,7 +277,22 @@ e2e_manual!(
         assert_eq!(server.run_deliveries().await, 0);
         assert_eq!(smtp.captured().len(), 1);
 
-        // The visitor answers by email: into the web chat conversation, as theirs.
+        // The agent closes the chat meanwhile.
+        let (status, resolved) = server
+            .post(
+                &format!("/api/v1/conversations/{conversation}/resolve"),
+                Some(&server.owner),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{resolved}");
+        assert_eq!(
+            support::conversation(&server, conversation).await["status"],
+            "resolved"
+        );
+
+        // The visitor answers by email: into the web chat conversation, as theirs, reopening
+        // it (C3).
         let answer = format!(
             "From: Vera <{VERA}>\r\n\
              To: {ADDRESS}\r\n\
@@ -316,6 +331,10 @@ e2e_manual!(
         assert_eq!(
             stored.sender,
             conversation_core::actor::Actor::Contact(vera)
+        );
+        assert_eq!(
+            support::conversation(&server, conversation).await["status"],
+            "open"
         );
         assert!(
             server
