@@ -2,7 +2,8 @@
 //! connects an email inbox, a mail server posts signed raw mails to its webhook, an agent's
 //! reply goes through the delivery queue to a local SMTP server (the one of
 //! `crates/inbox-channels/tests/common/smtp.rs`) with the threading headers, and the contact's
-//! answer naming our `Message-ID` lands in the same conversation.
+//! answer naming our `Message-ID` lands in the same conversation, whoever sends it; an unknown
+//! thread, or another account's message id (A1), is matched by the sender as any mail.
 
 use conversation_core::channel::ChannelKind;
 use conversation_core::entities::Inbox;
@@ -213,11 +214,8 @@ e2e!(
         assert_eq!(mail.thread, ["CAF1x2y3z4@mail.example.org"]);
         assert_eq!(mail.from.external_id, ADDRESS);
         assert_eq!(mail.body, "It ships today.\n.Tracking: 00340434");
-        // The queue passes no subject yet: the subject names the conversation.
-        assert_eq!(
-            mail.subject,
-            Some(format!("Your conversation {conversation}"))
-        );
+        // The thread's subject is the contact's first mail's, as a reply.
+        assert_eq!(mail.subject.as_deref(), Some("Re: Where is my order?"));
         let status = delivery(&server, conversation, &sent["id"]).await;
         assert_eq!(status["status"], "sent", "{status}");
         assert_eq!(server.run_deliveries().await, 0, "sent once");
@@ -371,5 +369,158 @@ e2e_manual!(
         server.advance(3_600);
         assert_eq!(server.run_deliveries().await, 0, "never retried");
         assert_eq!(smtp.captured().len(), 1);
+    }
+);
+
+/// A mail from `from`, answering `in_reply_to` (with `references`), with this Message-ID.
+fn answer_mail(from: &str, message_id: &str, in_reply_to: &str, references: &str) -> String {
+    format!(
+        "From: {from}\r\n\
+         To: support@shop.example\r\n\
+         Subject: Re: Where is my order?\r\n\
+         Message-ID: <{message_id}>\r\n\
+         In-Reply-To: <{in_reply_to}>\r\n\
+         References: {references}\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Answer from {from}\r\n"
+    )
+}
+
+e2e!(
+    w7_email_threading_replies_say_re_subject_and_a_thread_names_the_conversation_whoever_writes,
+    |server: TestServer| async move {
+        let smtp = SmtpServer::start().await;
+        let inbox = connect(&server, &smtp).await;
+        let (status, _) = post_mail(&server, &inbox, FIRST, Some(SECRET)).await;
+        assert_eq!(status, StatusCode::OK);
+        let conversation = conversation_of(&server, &inbox, "CAF1x2y3z4@mail.example.org").await;
+        let anna = server
+            .app
+            .store()
+            .contact_by_identity(inbox.account, inbox.id, ANNA)
+            .await
+            .unwrap()
+            .expect("Anna");
+
+        // spec: W7 (email threading)
+        // The reply: `Re:` the first mail's subject, threaded under it.
+        let sent = reply(&server, conversation, "Tomorrow.").await;
+        assert_eq!(server.run_deliveries().await, 1);
+        let our_id = format!("{}@shop.example", sent["id"].as_str().unwrap());
+        let first = read_back(&smtp.captured()[0].data);
+        assert_eq!(first.subject.as_deref(), Some("Re: Where is my order?"));
+        assert_eq!(first.thread, ["CAF1x2y3z4@mail.example.org"]);
+
+        // A colleague answers from another address, naming our Message-ID: Anna's conversation.
+        let colleague = answer_mail(
+            "Carl <carl@example.org>",
+            "carl-1@mail.example.org",
+            &our_id,
+            &format!("<CAF1x2y3z4@mail.example.org> <{our_id}>"),
+        );
+        let (status, accepted) = post_mail(&server, &inbox, &colleague, Some(SECRET)).await;
+        assert_eq!((status, &accepted["stored"]), (StatusCode::OK, &json!(1)));
+        assert_eq!(
+            conversation_of(&server, &inbox, "carl-1@mail.example.org").await,
+            conversation
+        );
+        let listed = messages(&server, conversation).await;
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        assert_eq!(listed[2]["body"], "Answer from Carl <carl@example.org>");
+        assert!(
+            server
+                .app
+                .store()
+                .contact_by_identity(inbox.account, inbox.id, "carl@example.org")
+                .await
+                .unwrap()
+                .is_none(),
+            "a threaded mail is the conversation's contact's: no contact made for Carl"
+        );
+        let stored = server
+            .app
+            .store()
+            .message_by_external_id(inbox.account, inbox.id, "carl-1@mail.example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.sender,
+            conversation_core::actor::Actor::Contact(anna.id)
+        );
+
+        // The next reply threads under the latest mail, the subject not doubled.
+        reply(&server, conversation, "You are welcome.").await;
+        assert_eq!(server.run_deliveries().await, 1);
+        let second = read_back(&smtp.captured()[1].data);
+        assert_eq!(second.subject.as_deref(), Some("Re: Where is my order?"));
+        assert_eq!(second.thread, ["carl-1@mail.example.org"]);
+
+        // An unknown thread joins nothing: Ben's mail is his own new conversation.
+        let ben = answer_mail(
+            "Ben <ben@example.org>",
+            "ben-1@mail.example.org",
+            "unknown-1@elsewhere.example",
+            "<unknown-1@elsewhere.example>",
+        );
+        let (status, _) = post_mail(&server, &inbox, &ben, Some(SECRET)).await;
+        assert_eq!(status, StatusCode::OK);
+        let bens = conversation_of(&server, &inbox, "ben-1@mail.example.org").await;
+        assert_ne!(bens, conversation);
+        assert_eq!(messages(&server, conversation).await.len(), 4);
+    }
+);
+
+e2e!(
+    a1_a_thread_naming_another_accounts_message_is_never_followed,
+    |server: TestServer| async move {
+        let smtp = SmtpServer::start().await;
+        let inbox = connect(&server, &smtp).await;
+        // spec: A1, W7
+        // Another account, with an email conversation and a message of its own.
+        let stranger = server.stranger().await;
+        let other = server.app.authenticate(&stranger).await.unwrap().account();
+        let other_inbox = server.inbox_in(other, ChannelKind::Email, None).await;
+        let other_contact = server.contact_in(other).await;
+        let theirs = server
+            .inbound(
+                &other_inbox,
+                other_contact,
+                "theirs",
+                Some("theirs-1@mail.example.org"),
+            )
+            .await;
+
+        // A mail to our inbox naming their message as ours and by its provider id.
+        let mail = answer_mail(
+            "Dora <dora@example.org>",
+            "dora-1@mail.example.org",
+            &format!("{}@shop.example", theirs.message),
+            "<theirs-1@mail.example.org>",
+        );
+        let (status, accepted) = post_mail(&server, &inbox, &mail, Some(SECRET)).await;
+        assert_eq!((status, &accepted["stored"]), (StatusCode::OK, &json!(1)));
+        let doras = conversation_of(&server, &inbox, "dora-1@mail.example.org").await;
+        assert_ne!(doras, theirs.conversation);
+        let stored = server
+            .app
+            .store()
+            .conversation(inbox.account, doras)
+            .await
+            .unwrap()
+            .expect("a conversation of our account");
+        assert_eq!(stored.value.inbox, inbox.id);
+        let untouched = server
+            .app
+            .store()
+            .messages_after(other, theirs.conversation, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            untouched.len(),
+            1,
+            "nothing joined the other account's conversation"
+        );
     }
 );

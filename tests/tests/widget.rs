@@ -56,6 +56,7 @@ async fn web_inbox(server: &TestServer, account: AccountId, difficulty: Option<u
                         required: false,
                     },
                 ],
+                email_continuity: None,
             },
             ..InboxSettings::default()
         },

@@ -48,6 +48,8 @@ pub(crate) struct ChannelExtras {
     pub quote: Option<(MessageId, ConversationId)>,
     /// The bytes of the inbound message's attachment, already accepted (M7).
     pub file: Option<std::sync::Arc<[u8]>>,
+    /// The subject of the email it came in, kept on the message (email threading).
+    pub subject: Option<String>,
 }
 
 /// What happened to an inbound message.
@@ -161,7 +163,9 @@ impl App {
             client_id: inbound.client_id.clone(),
             external_id: inbound.external_id.clone(),
         };
-        Ok(Message::create(origin, new, at)?)
+        let mut message = Message::create(origin, new, at)?;
+        message.subject.clone_from(&extras.subject);
+        Ok(message)
     }
 
     /// C2, R3, B4: starts the conversation with the contact's first message. When it waits in

@@ -16,6 +16,7 @@ mod auth;
 mod automated;
 mod caller;
 pub mod channels;
+pub mod continuity;
 mod conversations;
 pub mod delivery;
 mod dialogs;

@@ -16,6 +16,7 @@
 //! | `release_held` (D8) | `held:<contact>` | a dialog of the contact leaves `active` | the held messages go out, in order |
 //! | `offline_check` (N3) | `offline:<conversation>` | `waiting_since` begins | an offline-message notification if no agent is online |
 //! | `missed_check` (N3) | `missed:<conversation>` | `waiting_since` begins (due after [`MISSED_AFTER_SECS`]); moved to now when it closes unanswered | a missed-conversation notification |
+//! | `continuity_check` (W7) | `continuity:<conversation>` | a public agent reply on a web chat inbox with email continuity (due `after_secs` later; moved by the next) | the replies the visitor has not seen, as one email ([`crate::continuity`]) |
 
 use conversation_core::Timestamp;
 use conversation_core::conversation::{Conversation, ConversationEvent, ConversationEventKind};
@@ -301,6 +302,7 @@ pub(crate) fn conversation_timers(
         _ => {}
     }
     changes.extend(n3_timers(was_waiting, after, events)?);
+    changes.extend(crate::continuity::continuity_timers(after, events, inbox)?);
     Ok(changes)
 }
 

@@ -149,6 +149,7 @@ impl App {
             }
             TimerKind::OfflineCheck => self.offline_check(timer).await,
             TimerKind::MissedCheck => self.missed_check(timer).await,
+            TimerKind::ContinuityCheck => self.continuity_check(timer).await,
         }
     }
 

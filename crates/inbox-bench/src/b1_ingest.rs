@@ -311,6 +311,7 @@ async fn raw_insert(
         created_at: chrono::DateTime::UNIX_EPOCH,
         delivery: None,
         deleted: None,
+        subject: None,
     };
     let state = serde_json::to_string(&message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     db.execute(

@@ -324,6 +324,7 @@ impl Plan {
                     created_at: at,
                     delivery: None,
                     deleted: None,
+                    subject: None,
                 });
             }
             let conversation = Conversation {

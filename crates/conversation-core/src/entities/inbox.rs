@@ -93,6 +93,28 @@ pub struct WidgetSettings {
     pub pow_difficulty: Option<u8>,
     /// W1: the pre-chat form; empty for none.
     pub pre_chat_fields: Vec<PreChatField>,
+    /// W7: agent replies the visitor has not seen go by email through this email inbox.
+    pub email_continuity: Option<EmailContinuity>,
+}
+
+/// W7: the default delay, in seconds, between an agent's reply and the check whether the
+/// visitor saw it (Chatwoot's two minutes).
+pub const DEFAULT_CONTINUITY_AFTER_SECS: u32 = 120;
+
+fn default_continuity_after_secs() -> u32 {
+    DEFAULT_CONTINUITY_AFTER_SECS
+}
+
+/// W7: how a web chat inbox reaches visitors who left by email.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailContinuity {
+    /// An email inbox of the same account: its SMTP connection sends, its inbound address
+    /// receives the visitor's answer.
+    pub inbox: InboxId,
+    /// How long after an agent's reply the visitor counts as gone if not seen since, in
+    /// seconds.
+    #[serde(default = "default_continuity_after_secs")]
+    pub after_secs: u32,
 }
 
 /// One connected channel instance.

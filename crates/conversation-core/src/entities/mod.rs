@@ -15,7 +15,8 @@ pub use account::Account;
 pub use agent::{Agent, Availability, DEFAULT_CAPACITY};
 pub use contact::{ChannelIdentity, Contact};
 pub use inbox::{
-    DEFAULT_TEXT_LIMIT, Inbox, InboxSettings, PreChatField, ReplyWindowSetting, WidgetSettings,
+    DEFAULT_CONTINUITY_AFTER_SECS, DEFAULT_TEXT_LIMIT, EmailContinuity, Inbox, InboxSettings,
+    PreChatField, ReplyWindowSetting, WidgetSettings,
 };
 pub use order::{NewOrder, Order, OrderItem, OrderLine, OrderOrigin};
 pub use queue::{DEFAULT_OFFER_TIMEOUT_SECS, DeliveryMode, Queue, RoutingStrategy};

@@ -165,6 +165,9 @@ pub struct Message {
     pub delivery: Option<Delivery>,
     /// Set once an agent deleted it (M5).
     pub deleted: Option<Tombstone>,
+    /// The subject of the email it came in (email threading, W7); `None` for other channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// Where a new message goes and what names it: ids and place, given by the caller.
@@ -262,6 +265,7 @@ impl Message {
             created_at,
             delivery,
             deleted: None,
+            subject: None,
         })
     }
 
@@ -341,6 +345,7 @@ pub(crate) mod test_support {
             created_at: at(0),
             delivery: (direction == Direction::Outbound).then(|| Delivery::pending(at(0))),
             deleted: None,
+            subject: None,
         }
     }
 
@@ -405,12 +410,13 @@ pub(crate) mod test_support {
             timestamp(),
             proptest::option::of(super::delivery::strategies::delivery()),
             proptest::option::of((any::<u128>(), timestamp())),
+            proptest::option::of("\\PC{0,10}"),
         );
         (ids, content, state).prop_map(
             |(
                 (id, account, conversation, dialog, sequence, quote),
                 (kind, direction, sender, body, attachment, client_id, external_id),
-                (created_at, delivery, deleted),
+                (created_at, delivery, deleted, subject),
             )| Message {
                 id: MessageId::from_u128(id),
                 account: AccountId::from_u128(account),
@@ -431,6 +437,7 @@ pub(crate) mod test_support {
                     deleted_by: AgentId::from_u128(agent),
                     deleted_at,
                 }),
+                subject,
             },
         )
     }

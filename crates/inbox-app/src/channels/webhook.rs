@@ -13,6 +13,9 @@
 //! delivery status of our message with that external id (M6); stale, repeated and unknown
 //! reports change nothing.
 //!
+//! A mail whose thread names one of our messages joins that message's conversation (`thread`,
+//! W7), whoever sent it.
+//!
 //! A transient failure to fetch media answers `unavailable` (503) so that the provider retries;
 //! what was stored before is found again by its external id.
 
@@ -147,7 +150,20 @@ impl App {
         {
             return Ok(true);
         }
-        let contact = self.channel_contact(inbox, &message.from).await?;
+        // Email threading (W7): a mail answering one of ours joins that conversation, whoever
+        // sent it; anything else is the sender's, found or created by their address.
+        let threaded = if message.thread.is_empty() {
+            None
+        } else {
+            self.threaded(inbox, &message.thread).await?
+        };
+        let (home, contact) = match threaded {
+            Some(threaded) => (threaded.inbox, threaded.contact),
+            None => (
+                inbox.clone(),
+                self.channel_contact(inbox, &message.from).await?,
+            ),
+        };
         let quote = match &message.quoted_external_id {
             Some(quoted) => self
                 .store
@@ -183,7 +199,7 @@ impl App {
         let (attachment, bytes) = first.map_or((None, None), |(a, b)| (Some(a), Some(b)));
         let received = self
             .receive_channel_inbound(
-                inbox,
+                &home,
                 contact,
                 Inbound {
                     kind,
@@ -192,14 +208,18 @@ impl App {
                     external_id: Some(message.external_id.clone()),
                     client_id: None,
                 },
-                &ChannelExtras { quote, file: bytes },
+                &ChannelExtras {
+                    quote,
+                    file: bytes,
+                    subject: message.subject.clone(),
+                },
             )
             .await?;
         // Further files of the same message: one media message each, deduplicated by their own
         // derived external ids.
         for (index, (attachment, bytes)) in files.enumerate() {
             self.receive_channel_inbound(
-                inbox,
+                &home,
                 contact,
                 Inbound {
                     kind: MessageKind::Media,
@@ -211,6 +231,7 @@ impl App {
                 &ChannelExtras {
                     quote: None,
                     file: Some(bytes),
+                    subject: None,
                 },
             )
             .await?;

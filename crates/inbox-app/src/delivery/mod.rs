@@ -1,4 +1,5 @@
-//! The durable outbound queue (H3, M5, M6): a worker claims `delivery` and `unsend` outbox rows
+//! The durable outbound queue (H3, M5, M6, W7): a worker claims `delivery`, `unsend` and
+//! `continuity_email` (W7, `continuity`) outbox rows
 //! with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL: one worker owns a row at a time, across
 //! processes) and calls the inbox's channel adapter after the commit, never inside one.
 //!
@@ -21,6 +22,7 @@
 //! The server spawns one worker ([`DeliveryWorker::spawn`]); tests call
 //! [`DeliveryWorker::run_once`].
 
+mod continuity;
 mod send;
 mod status;
 
@@ -126,7 +128,11 @@ impl DeliveryWorker {
                 .app
                 .store
                 .claim_outbox_of(
-                    &[OutboxKind::Delivery, OutboxKind::Unsend],
+                    &[
+                        OutboxKind::Delivery,
+                        OutboxKind::Unsend,
+                        OutboxKind::ContinuityEmail,
+                    ],
                     self.account,
                     now,
                     &self.owner,
@@ -156,6 +162,9 @@ impl DeliveryWorker {
         let outcome = match work.item.kind {
             OutboxKind::Delivery => self.app.deliver(&work.item, work.attempts).await?,
             OutboxKind::Unsend => self.app.unsend(&work.item, work.attempts).await?,
+            OutboxKind::ContinuityEmail => {
+                self.app.continuity_email(&work.item, work.attempts).await?
+            }
             OutboxKind::Webhook | OutboxKind::Notification => send::Outcome::Done,
         };
         let store = &self.app.store;

@@ -1,6 +1,7 @@
 //! One delivery or unsend: everything the adapter needs is read fresh from the store (the
 //! message, its conversation, the inbox's connection, the contact's address on the inbox, the
-//! file's bytes, the contact's latest message to reply to), the adapter is called, and its answer
+//! file's bytes, the contact's latest message to reply to, the subject of the thread: the
+//! contact's first mail's), the adapter is called, and its answer
 //! becomes the message's status (M6) and the row's fate (finish or retry, H3).
 
 use chrono::Duration;
@@ -30,6 +31,9 @@ pub(super) enum Outcome {
 
 /// How many earlier messages are searched for the contact's latest one to reply to.
 const REPLY_SEARCH: u64 = 200;
+
+/// How many of a conversation's first messages are searched for its subject.
+const SUBJECT_SEARCH: u32 = 50;
 
 /// What a row refers to, read fresh.
 struct Target {
@@ -130,7 +134,11 @@ impl App {
         }
     }
 
-    fn retry_delay(&self, attempts: u32, retry_after: Option<chrono::Duration>) -> Duration {
+    pub(super) fn retry_delay(
+        &self,
+        attempts: u32,
+        retry_after: Option<chrono::Duration>,
+    ) -> Duration {
         let mut bytes = [0_u8; 8];
         // Without randomness the delay is the window's fixed half: still correct, less spread.
         let _ = getrandom::fill(&mut bytes);
@@ -178,7 +186,7 @@ impl App {
         }))
     }
 
-    async fn adapter_of(
+    pub(super) async fn adapter_of(
         &self,
         account: AccountId,
         inbox: &conversation_core::entities::Inbox,
@@ -195,6 +203,26 @@ impl App {
             return Ok(None);
         };
         Ok(Some((std::sync::Arc::clone(adapter), stored.connection)))
+    }
+
+    /// The subject of a conversation's thread (email): the first inbound mail's, else the
+    /// latest one's among `recent` messages; `None` when no mail of the contact had one.
+    pub(crate) async fn thread_subject(
+        &self,
+        account: AccountId,
+        conversation: conversation_core::ids::ConversationId,
+        recent: &[Message],
+    ) -> AppResult<Option<String>> {
+        let with_subject = |m: &&Message| m.direction == Direction::Inbound && m.subject.is_some();
+        let first = self
+            .store
+            .messages_after(account, conversation, 0, SUBJECT_SEARCH)
+            .await?;
+        Ok(first
+            .iter()
+            .find(with_subject)
+            .or_else(|| recent.iter().rev().find(with_subject))
+            .and_then(|m| m.subject.clone()))
     }
 
     /// Everything the adapter needs, or why the message can never be sent.
@@ -259,6 +287,14 @@ impl App {
             .filter(|m| m.sequence < message.sequence && m.direction == Direction::Inbound)
             .filter_map(|m| m.external_id.clone())
             .next_back();
+        // Only email threads have subjects: no other channel pays for the search.
+        let subject = match target.inbox.channel {
+            conversation_core::channel::ChannelKind::Email => {
+                self.thread_subject(account, message.conversation, &earlier)
+                    .await?
+            }
+            _ => None,
+        };
         Ok(Ok((
             adapter,
             connection,
@@ -269,7 +305,7 @@ impl App {
                 to,
                 content,
                 in_reply_to,
-                subject: None,
+                subject,
             },
         )))
     }

@@ -1,13 +1,16 @@
 //! Inboxes: one connected channel each (H1), the queue their conversations enter, and their
 //! settings: reply window (C4), text limit (M2), mandatory wrap-up (R10), starting in a bot
 //! (C2), offline grace (R11), reply-time target (C8), attachment limit (M7) and the
-//! satisfaction form's texts (D13). Deleting one interrupts its live conversations and marks it
+//! satisfaction form's texts (D13), and a web chat's email continuity (W7, checked by
+//! `App::check_continuity`). Deleting one interrupts its live conversations and marks it
 //! deleted; nothing stored is deleted (C7).
 
 use conversation_core::DomainError;
 use conversation_core::channel::ChannelKind;
 use conversation_core::conversation::InterruptCause;
-use conversation_core::entities::{Inbox, InboxSettings, ReplyWindowSetting, SatisfactionForm};
+use conversation_core::entities::{
+    EmailContinuity, Inbox, InboxSettings, ReplyWindowSetting, SatisfactionForm,
+};
 use conversation_core::ids::{InboxId, QueueId};
 use conversation_core::ports::Dependency;
 
@@ -62,6 +65,8 @@ pub struct InboxSettingsChanges {
     pub attachment_max_bytes: Option<u64>,
     /// D13: the satisfaction form's texts.
     pub satisfaction_form: Option<SatisfactionForm>,
+    /// W7: email continuity of a web chat inbox; `Some(None)` turns it off.
+    pub email_continuity: Option<Option<EmailContinuity>>,
 }
 
 impl InboxSettingsChanges {
@@ -130,6 +135,18 @@ impl InboxSettingsChanges {
                 "must be between 1 byte and 50 MiB",
             )?;
         }
+        if let Some(continuity) = self.email_continuity {
+            if let Some(continuity) = continuity {
+                within(
+                    "email_continuity.after_secs",
+                    continuity.after_secs,
+                    1,
+                    24 * 3600,
+                    "must be between 1 second and a day (default 120)",
+                )?;
+            }
+            settings.widget.email_continuity = continuity;
+        }
         if let Some(form) = self.satisfaction_form {
             let [bad, normal, excellent] = form.labels;
             settings.satisfaction_form = SatisfactionForm {
@@ -176,6 +193,10 @@ impl App {
     /// account (S1).
     pub async fn create_inbox(&self, caller: &Caller, new: NewInbox) -> AppResult<Inbox> {
         let (account, _) = manager_of(caller, "create inboxes")?;
+        if let Some(Some(continuity)) = &new.settings.email_continuity {
+            self.check_continuity(account, new.channel, continuity)
+                .await?;
+        }
         let mut settings = InboxSettings::default();
         new.settings.apply_to(&mut settings)?;
         let inbox = Inbox {
@@ -215,6 +236,10 @@ impl App {
         }
         if let Some(queue) = changes.queue {
             inbox.queue = queue;
+        }
+        if let Some(Some(continuity)) = &changes.settings.email_continuity {
+            self.check_continuity(account, inbox.channel, continuity)
+                .await?;
         }
         changes.settings.apply_to(&mut inbox.settings)?;
         self.store.save_inbox(&inbox).await?;

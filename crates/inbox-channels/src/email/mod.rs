@@ -108,7 +108,8 @@ impl ChannelAdapter for EmailAdapter {
     }
 }
 
-/// Sends one reply through `smtp` (an email inbox's server, or a server-level one for W7):
+/// Sends one reply through `smtp` (an email inbox's server; W7's continuity emails go through the
+/// continuity email inbox's connection, so through [`ChannelAdapter::send`] too):
 /// the receipt's external id is the mail's `Message-ID` without angle brackets, the id the
 /// contact's answer names in `In-Reply-To`.
 ///

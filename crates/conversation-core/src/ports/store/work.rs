@@ -31,6 +31,9 @@ pub enum TimerKind {
     OfflineCheck,
     /// N3: an awaiting reply ended unanswered (closed, or too long): a missed conversation.
     MissedCheck,
+    /// W7: an agent replied on a web chat with email continuity: mail what the visitor has
+    /// not seen.
+    ContinuityCheck,
 }
 
 /// A timer: fires once at `due_at` (or later, never earlier).
@@ -72,6 +75,8 @@ pub enum OutboxKind {
     Webhook,
     /// N3, N4: send an email or SMS notification to staff.
     Notification,
+    /// W7: email a web chat visitor the agent replies they have not seen.
+    ContinuityEmail,
 }
 
 /// A unit of work to do after the commit, written in the same transaction.

@@ -1,4 +1,4 @@
-//! Inboxes: channel kind (H1), queue and settings (C4, M2, R10, C2, R11, C8, M7, D13); deleting
+//! Inboxes: channel kind (H1), queue and settings (C4, M2, R10, C2, R11, C8, M7, D13, W7); deleting
 //! one interrupts its live conversations and marks it deleted (C7).
 
 use axum::Json;
@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use conversation_core::DomainError;
 use conversation_core::channel::ChannelKind;
-use conversation_core::entities::{Inbox, ReplyWindowSetting, SatisfactionForm};
+use conversation_core::entities::{
+    DEFAULT_CONTINUITY_AFTER_SECS, EmailContinuity, Inbox, ReplyWindowSetting, SatisfactionForm,
+};
 use conversation_core::ids::{InboxId, QueueId};
 use inbox_app::directory::{InboxChanges, InboxSettingsChanges, NewInbox};
 use serde::{Deserialize, Serialize};
@@ -107,6 +109,18 @@ pub struct SatisfactionFormBody {
     pub thank_you: String,
 }
 
+/// W7: a web chat inbox's email continuity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailContinuityBody {
+    /// An email inbox of the same account: its SMTP connection sends the replies the visitor
+    /// has not seen, its inbound address receives their answer.
+    pub inbox: Uuid,
+    /// How long after an agent's reply a visitor not seen since counts as gone, in seconds
+    /// (1 to 86400, default 120).
+    pub after_secs: Option<u32>,
+}
+
 /// Inbox settings to change; absent fields are kept.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +145,11 @@ pub struct InboxSettingsRequest {
     pub attachment_max_bytes: Option<u64>,
     /// D13: the satisfaction form's texts.
     pub satisfaction_form: Option<SatisfactionFormBody>,
+    /// W7 (web chat inboxes only): email continuity through an email inbox; `null` turns it
+    /// off.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<EmailContinuityBody>)]
+    pub email_continuity: Option<Option<EmailContinuityBody>>,
 }
 
 impl InboxSettingsRequest {
@@ -165,6 +184,12 @@ impl InboxSettingsRequest {
             reply_time_target_secs: self.reply_time_target_secs,
             attachment_max_bytes: self.attachment_max_bytes,
             satisfaction_form,
+            email_continuity: self.email_continuity.map(|continuity| {
+                continuity.map(|body| EmailContinuity {
+                    inbox: InboxId::from_uuid(body.inbox),
+                    after_secs: body.after_secs.unwrap_or(DEFAULT_CONTINUITY_AFTER_SECS),
+                })
+            }),
         })
     }
 }
@@ -185,7 +210,7 @@ pub struct InboxView {
     pub reply_window_secs: Option<i64>,
     /// Its settings: `reply_window`, `text_limit`, `wrap_up_mandatory`, `starts_in_bot`,
     /// `keep_assignments_when_offline`, `offline_grace_secs`, `reply_time_target_secs`,
-    /// `attachment_max_bytes`, `satisfaction_form`.
+    /// `attachment_max_bytes`, `satisfaction_form`, `widget` (its `email_continuity`, W7).
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
 }
