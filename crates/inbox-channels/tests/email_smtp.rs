@@ -386,3 +386,23 @@ async fn n3_a_staff_notice_goes_to_every_recipient_in_one_mail() {
         Err(DeliveryError::Permanent { .. })
     ));
 }
+
+// spec: S9 (passwords never in logs): an inbox's SMTP connection and the server's notifier
+// print their user but never the password.
+#[test]
+fn s9_an_smtp_configuration_never_prints_its_password() {
+    let smtp = SmtpConfig {
+        host: "smtp.shop.example".into(),
+        port: 587,
+        tls: SmtpTls::StartTls,
+        credentials: Some(("notify".into(), "s3cret-pw".into())),
+        from: "inbox@shop.example".into(),
+    };
+    for printed in [
+        format!("{smtp:?}"),
+        format!("{:?}", StaffNotifier::new(smtp.clone())),
+    ] {
+        assert!(printed.contains("notify"), "{printed}");
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+    }
+}

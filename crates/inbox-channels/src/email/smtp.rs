@@ -59,7 +59,7 @@ impl SmtpTls {
 }
 
 /// An SMTP server to send through, and the address mail comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
     /// The server's host name (also the name its TLS certificate is checked against).
     pub host: String,
@@ -72,6 +72,22 @@ pub struct SmtpConfig {
     /// The sender's address: the `From` header, the envelope sender, and the domain of the
     /// `Message-ID`s and of the `EHLO` greeting.
     pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // S9: the password is never written out, not even in a debug log.
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field(
+                "user",
+                &self.credentials.as_ref().map(|(user, _)| user.as_str()),
+            )
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SmtpConfig {
