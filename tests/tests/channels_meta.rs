@@ -13,6 +13,7 @@ mod providers;
 use channel_e2e::*;
 use conversation_core::channel::ChannelKind;
 use conversation_core::entities::Inbox;
+use conversation_core::ports::Clock;
 use inbox_channels::signature::hmac_sha256_hex;
 use inbox_tests::{TestServer, e2e, e2e_manual};
 use providers::{FakeProvider, Reply};
@@ -370,6 +371,80 @@ e2e_manual!(
         let listed = messages(&server, conversation).await;
         let thanks = listed.iter().find(|m| m["body"] == "Thanks!").unwrap();
         assert_eq!(thanks["quote"], sent["id"]);
+    }
+);
+
+e2e_manual!(
+    m6_a_messenger_read_watermark_reads_every_reply_sent_up_to_it,
+    |server: TestServer| async move {
+        let graph = FakeProvider::start().await;
+        for id in ["m_reply_1", "m_reply_2"] {
+            graph.on(
+                "POST",
+                "/v21.0/me/messages",
+                Reply::json(200, json!({ "recipient_id": "7712", "message_id": id })),
+            );
+        }
+        let inbox = server.inbox(ChannelKind::Messenger, None).await;
+        connect(
+            &server,
+            &inbox,
+            json!({ "page_id": PAGE_ID, "base_url": graph.base_url }),
+            secrets(),
+        )
+        .await;
+        let post = |event: Value| {
+            json!({ "object": "page", "entry": [{ "id": PAGE_ID, "time": 1, "messaging": [event] }] }).to_string().into_bytes()
+        };
+        let millis = |server: &TestServer| server.manual_clock().now().timestamp_millis();
+        let first = post(
+            json!({ "sender": { "id": "7712" }, "recipient": { "id": PAGE_ID }, "timestamp": millis(&server),
+                   "message": { "mid": "m_in_1", "text": "Hello?" } }),
+        );
+        assert_eq!(signed_post(&server, &inbox, &first).await.0, StatusCode::OK);
+        let conversation = conversation_of(&server, &inbox, "m_in_1").await;
+        let early = reply(&server, conversation, "Hi!").await;
+        assert_eq!(server.run_deliveries().await, 1);
+        server.advance(60);
+        let late = reply(&server, conversation, "How can I help?").await;
+        assert_eq!(server.run_deliveries().await, 1);
+        let read_at = |at: i64| {
+            post(
+                json!({ "sender": { "id": "7712" }, "recipient": { "id": PAGE_ID }, "timestamp": at,
+                       "read": { "watermark": at } }),
+            )
+        };
+        // A watermark between the two replies reads the first only.
+        let between = millis(&server) - 30_000;
+        let (status, accepted) = signed_post(&server, &inbox, &read_at(between)).await;
+        assert_eq!((status, &accepted["statuses"]), (StatusCode::OK, &json!(1)));
+        assert_eq!(
+            delivery(&server, conversation, &early["id"]).await["status"],
+            "read"
+        );
+        assert_eq!(
+            delivery(&server, conversation, &late["id"]).await["status"],
+            "sent"
+        );
+        // The same watermark again, or an older one, moves nothing.
+        for at in [between, between - 1_000] {
+            let (_, accepted) = signed_post(&server, &inbox, &read_at(at)).await;
+            assert_eq!(accepted["statuses"], json!(0), "{accepted}");
+        }
+        // A watermark after both reads the second; a watermark of an unknown contact nothing.
+        server.advance(5);
+        let (_, accepted) = signed_post(&server, &inbox, &read_at(millis(&server))).await;
+        assert_eq!(accepted["statuses"], json!(1), "{accepted}");
+        assert_eq!(
+            delivery(&server, conversation, &late["id"]).await["status"],
+            "read"
+        );
+        let stranger = post(
+            json!({ "sender": { "id": "9999" }, "recipient": { "id": PAGE_ID }, "timestamp": 1,
+                   "read": { "watermark": millis(&server) } }),
+        );
+        let (status, accepted) = signed_post(&server, &inbox, &stranger).await;
+        assert_eq!((status, &accepted["statuses"]), (StatusCode::OK, &json!(0)));
     }
 );
 

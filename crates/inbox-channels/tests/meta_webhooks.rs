@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use conversation_core::Timestamp;
 use conversation_core::message::DeliveryStatus;
 use conversation_core::ports::{
-    ChannelAdapter, ChannelConnection, ChannelEvent, InboundChannelMessage, StatusReport,
-    WebhookError, WebhookOutcome, WebhookRequest,
+    ChannelAdapter, ChannelConnection, ChannelEvent, InboundChannelMessage, ReadWatermark,
+    StatusReport, WebhookError, WebhookOutcome, WebhookRequest,
 };
 use inbox_channels::meta::{MessengerAdapter, WhatsAppAdapter};
 use inbox_channels::signature::hmac_sha256_hex;
@@ -80,14 +80,18 @@ fn events(outcome: WebhookOutcome) -> Vec<ChannelEvent> {
 fn message(event: &ChannelEvent) -> &InboundChannelMessage {
     match event {
         ChannelEvent::Message(message) => message,
-        ChannelEvent::Status(_) => panic!("expected a message, got {event:?}"),
+        ChannelEvent::Status(_) | ChannelEvent::ReadUpTo(_) => {
+            panic!("expected a message, got {event:?}")
+        }
     }
 }
 
 fn status(event: &ChannelEvent) -> &StatusReport {
     match event {
         ChannelEvent::Status(status) => status,
-        ChannelEvent::Message(_) => panic!("expected a status, got {event:?}"),
+        ChannelEvent::Message(_) | ChannelEvent::ReadUpTo(_) => {
+            panic!("expected a status, got {event:?}")
+        }
     }
 }
 
@@ -238,7 +242,7 @@ fn m4_messenger_text_reply_and_attachment_parsed_and_echoes_skipped() {
 }
 
 #[test]
-fn m6_messenger_delivery_and_reactions_other_pages_skipped() {
+fn m6_messenger_delivery_read_watermark_and_reactions_other_pages_skipped() {
     let (adapter, connection) = messenger();
     let events = events(
         adapter
@@ -249,13 +253,20 @@ fn m6_messenger_delivery_and_reactions_other_pages_skipped() {
             )
             .unwrap(),
     );
-    // Two delivered mids, no status for the watermark-only read, one reaction, no unreact,
-    // nothing of the other page.
-    assert_eq!(events.len(), 3, "{events:?}");
+    // Two delivered mids, the read watermark, one reaction, no unreact, nothing of the other
+    // page.
+    assert_eq!(events.len(), 4, "{events:?}");
     assert_eq!(status(&events[0]).external_id, "m_our_reply_1");
     assert_eq!(status(&events[0]).status, DeliveryStatus::Delivered);
     assert_eq!(status(&events[1]).external_id, "m_our_reply_2");
-    let reaction = message(&events[2]);
+    assert_eq!(
+        events[2],
+        ChannelEvent::ReadUpTo(ReadWatermark {
+            contact_external_id: "7712345678901234".into(),
+            up_to: chrono::DateTime::from_timestamp_millis(1_732_345_300_500).unwrap(),
+        })
+    );
+    let reaction = message(&events[3]);
     assert!(reaction.reaction);
     assert_eq!(reaction.body, "\u{2764}\u{fe0f}");
     assert_eq!(

@@ -113,6 +113,18 @@ pub enum ChannelEvent {
     Message(InboundChannelMessage),
     /// The status of one of our outbound messages moved (M6).
     Status(StatusReport),
+    /// M6: the contact read everything we sent them up to a time (Messenger's `read`
+    /// watermark, which names no message).
+    ReadUpTo(ReadWatermark),
+}
+
+/// M6: "the contact has read every message sent to them at or before `up_to`".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadWatermark {
+    /// The channel's id of the contact who read.
+    pub contact_external_id: String,
+    /// Every message we sent at or before this time is read.
+    pub up_to: Timestamp,
 }
 
 /// Who wrote, as the channel knows them.

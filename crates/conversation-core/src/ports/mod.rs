@@ -13,8 +13,8 @@ mod webhook;
 
 pub use channel::{
     ChannelAdapter, ChannelConnection, ChannelEvent, ContactAddress, DeliveryError, FetchedMedia,
-    InboundChannelMessage, MediaReference, OutboundContent, OutboundDelivery, SentReceipt,
-    StatusReport, WebhookError, WebhookOutcome, WebhookRequest,
+    InboundChannelMessage, MediaReference, OutboundContent, OutboundDelivery, ReadWatermark,
+    SentReceipt, StatusReport, WebhookError, WebhookOutcome, WebhookRequest,
 };
 pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};

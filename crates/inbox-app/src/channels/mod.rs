@@ -6,6 +6,7 @@
 //! `inbox-channels` to [`crate::App::with_adapters`].
 
 pub mod connections;
+mod read_watermark;
 mod thread;
 pub mod webhook;
 

@@ -10,8 +10,9 @@
 //! a quote names our message by its external id (M4, kept only inside the same conversation);
 //! it is stored through [`App::receive_inbound`]'s path, once per (inbox, external id) however
 //! often and however concurrently the provider retries (M8, L2). Each status report moves the
-//! delivery status of our message with that external id (M6); stale, repeated and unknown
-//! reports change nothing.
+//! delivery status of our message with that external id (M6), and a read watermark moves every
+//! message of ours sent up to it (`read_watermark.rs`); stale, repeated and unknown reports
+//! change nothing.
 //!
 //! A mail whose thread names one of our messages joins that message's conversation (`thread`,
 //! W7), whoever sent it.
@@ -122,6 +123,9 @@ impl App {
                     if self.channel_status(&inbox, &report).await? {
                         statuses += 1;
                     }
+                }
+                ChannelEvent::ReadUpTo(watermark) => {
+                    statuses += self.channel_read_up_to(&inbox, &watermark).await?;
                 }
             }
         }

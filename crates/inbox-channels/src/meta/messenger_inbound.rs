@@ -2,13 +2,15 @@
 //! for this inbox's account (`entry[].id`), turned into channel events. Messages carry
 //! `message.mid`, `message.text`, `message.attachments[]` (`payload.url`) and
 //! `message.reply_to.mid` (M4); `reaction` events react to one of the conversation's messages;
-//! `delivery.mids` and Instagram's `read.mid` report on ours (M6). Echoes of the account's own
-//! sends (`is_echo`), withdrawn reactions, deleted messages and Messenger's watermark-only
-//! `read` events (which name no message) are skipped.
+//! `delivery.mids` and Instagram's `read.mid` report on ours (M6), and Messenger's `read`
+//! event, which names no message, says with its `watermark` that everything we sent up to that
+//! time is read. Echoes of the account's own sends (`is_echo`), withdrawn reactions and
+//! deleted messages are skipped.
 
 use conversation_core::message::DeliveryStatus;
 use conversation_core::ports::{
-    ChannelEvent, ContactAddress, InboundChannelMessage, MediaReference, StatusReport,
+    ChannelEvent, ContactAddress, InboundChannelMessage, MediaReference, ReadWatermark,
+    StatusReport,
 };
 use serde_json::Value;
 
@@ -46,8 +48,17 @@ fn parse_event(event: &Value, events: &mut Vec<ChannelEvent>) {
         for mid in array(delivery.get("mids")).iter().filter_map(Value::as_str) {
             events.push(status(mid, DeliveryStatus::Delivered, at));
         }
-    } else if let Some(mid) = event.get("read").and_then(|read| text(read.get("mid"))) {
-        events.push(status(mid, DeliveryStatus::Read, at));
+    } else if let Some(read) = event.get("read") {
+        if let Some(mid) = text(read.get("mid")) {
+            // Instagram names the message read.
+            events.push(status(mid, DeliveryStatus::Read, at));
+        } else if let Some(up_to) = timestamp_millis(read.get("watermark")) {
+            // Messenger: everything sent at or before the watermark is read.
+            events.push(ChannelEvent::ReadUpTo(ReadWatermark {
+                contact_external_id: sender.to_owned(),
+                up_to,
+            }));
+        }
     }
 }
 
