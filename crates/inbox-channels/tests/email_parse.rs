@@ -56,7 +56,9 @@ fn message(name: &str) -> InboundChannelMessage {
     assert_eq!(events.len(), 1, "{name}");
     match events.remove(0) {
         ChannelEvent::Message(message) => message,
-        other @ ChannelEvent::Status(_) => panic!("{name}: {other:?}"),
+        other @ (ChannelEvent::Status(_) | ChannelEvent::ReadUpTo(_)) => {
+            panic!("{name}: {other:?}")
+        }
     }
 }
 
