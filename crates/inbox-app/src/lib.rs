@@ -29,6 +29,7 @@ mod last_seen;
 mod messages;
 pub mod notifications;
 mod pipeline;
+mod polling;
 mod queue_turns;
 pub mod realtime;
 pub mod reports;

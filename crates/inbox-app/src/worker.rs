@@ -118,14 +118,14 @@ impl TimerWorker {
     /// Runs [`TimerWorker::run_once`] every `every` until the task is dropped or aborted.
     #[must_use]
     pub fn spawn(self, every: StdDuration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.run_once().await {
-                    tracing::warn!(%error, "the timer worker could not claim timers");
-                }
-                tokio::time::sleep(every).await;
-            }
-        })
+        crate::polling::spawn_rounds(
+            "the timer worker could not claim timers",
+            every,
+            move || {
+                let worker = self.clone();
+                async move { worker.run_once().await }
+            },
+        )
     }
 }
 

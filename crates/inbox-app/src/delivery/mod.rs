@@ -185,14 +185,14 @@ impl DeliveryWorker {
     /// Runs [`DeliveryWorker::run_once`] every `every` until the task is aborted.
     #[must_use]
     pub fn spawn(self, every: StdDuration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.run_once().await {
-                    tracing::warn!(%error, "the delivery worker could not claim its work");
-                }
-                tokio::time::sleep(every).await;
-            }
-        })
+        crate::polling::spawn_rounds(
+            "the delivery worker could not claim its work",
+            every,
+            move || {
+                let worker = self.clone();
+                async move { worker.run_once().await }
+            },
+        )
     }
 }
 

@@ -238,14 +238,14 @@ impl WebhookWorker {
     /// Runs [`WebhookWorker::run_once`] every `every` until the task is aborted.
     #[must_use]
     pub fn spawn(self, every: StdDuration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.run_once().await {
-                    tracing::warn!(%error, "the webhook worker could not do its round");
-                }
-                tokio::time::sleep(every).await;
-            }
-        })
+        crate::polling::spawn_rounds(
+            "the webhook worker could not do its round",
+            every,
+            move || {
+                let worker = self.clone();
+                async move { worker.run_once().await }
+            },
+        )
     }
 }
 
