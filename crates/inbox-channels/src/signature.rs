@@ -176,6 +176,15 @@ mod tests {
     }
 
     #[test]
+    fn n5_the_timestamped_signature_matches_a_vector_computed_elsewhere() {
+        // HMAC-SHA256 under "key" of "1700000000.{}", computed with Python's hmac module.
+        assert_eq!(
+            sign_timestamped("key", 1_700_000_000, b"{}"),
+            "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
+        );
+    }
+
+    #[test]
     fn s7_the_timestamped_scheme_refuses_stale_missing_and_wrong_signatures() {
         let now = chrono::DateTime::from_timestamp(1_000_000, 0).expect("a time");
         let body = b"{}".to_vec();

@@ -20,4 +20,4 @@ pub use clock::{Clock, ManualClock};
 pub use ids::{IdGenerator, SequentialIds};
 pub use staff::{StaffEmail, StaffMailer, StaffText, StaffTexter};
 pub use store::*;
-pub use webhook::{PostOutcome, WebhookPoster};
+pub use webhook::{PostOutcome, WebhookPost, WebhookPoster};

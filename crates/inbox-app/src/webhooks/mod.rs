@@ -32,11 +32,6 @@ pub const EVENT_TYPES: [&str; 4] = [
     "order.created",
 ];
 
-/// The header of a delivery's signature timestamp (Unix seconds).
-pub const TIMESTAMP_HEADER: &str = "X-Inbox-Timestamp";
-/// The header of a delivery's signature: `sha256=` and the hex HMAC-SHA256.
-pub const SIGNATURE_HEADER: &str = "X-Inbox-Signature";
-
 /// A new subscription.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewWebhook {

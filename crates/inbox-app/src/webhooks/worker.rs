@@ -11,30 +11,12 @@ use chrono::Duration;
 use conversation_core::ids::AccountId;
 use conversation_core::ports::{
     ClaimedWork, OutboxItem, OutboxKind, PostOutcome, WebhookAttempt, WebhookDeliveryStatus,
+    WebhookPost,
 };
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use super::fanout::SendDelivery;
-use super::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
-
-/// `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"` under `secret`.
-#[must_use]
-pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes a key of any length");
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
 
 /// Fans out events and sends webhook deliveries.
 #[derive(Clone, Debug)]
@@ -183,20 +165,20 @@ impl WebhookWorker {
         let Some(poster) = self.app.webhook_poster.clone() else {
             return Err(AppError::Internal("no webhook poster is configured".into()));
         };
-        let timestamp = now.timestamp();
-        let headers = vec![
+        let headers = [
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("X-Inbox-Event".to_owned(), delivery.event_type.clone()),
             ("X-Inbox-Delivery".to_owned(), delivery.id.to_string()),
             ("Idempotency-Key".to_owned(), delivery.id.to_string()),
-            (TIMESTAMP_HEADER.to_owned(), timestamp.to_string()),
-            (
-                SIGNATURE_HEADER.to_owned(),
-                signature(&subscription.secret, timestamp, delivery.body.as_bytes()),
-            ),
         ];
         let outcome = poster
-            .post(&subscription.url, &headers, delivery.body.as_bytes())
+            .post(&WebhookPost {
+                url: &subscription.url,
+                headers: &headers,
+                body: delivery.body.as_bytes(),
+                secret: &subscription.secret,
+                timestamp: now.timestamp(),
+            })
             .await;
         let (status_code, error) = match &outcome {
             PostOutcome::Answered(code) if (200..300).contains(code) => (Some(*code), None),
@@ -246,19 +228,5 @@ impl WebhookWorker {
                 async move { worker.run_once().await }
             },
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn n5_signature_test_vector() {
-        // HMAC-SHA256 under "key" of "1700000000.{}", computed with Python's hmac module.
-        assert_eq!(
-            signature("key", 1_700_000_000, b"{}"),
-            "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
-        );
     }
 }
