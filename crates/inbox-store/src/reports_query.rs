@@ -1,14 +1,15 @@
-//! P1, D15: the report queries on the rollups and dialog rows that the catch-up
-//! (`reports.rs`) keeps. Each is one or two `GROUP BY` statements over a range of the
-//! `(account_id, day, ...)` primary key (or `report_dialogs_by_day`), so a year costs its days
-//! and combinations, not its events. The SQL is assembled only from fixed fragments chosen by
-//! the query; every value is bound.
-
-use std::collections::HashMap;
+//! P1: the conversation report's queries on the rollups and histograms that the catch-up
+//! (`reports.rs`) keeps. A report by day or week reads the daily tables; a report by month
+//! reads the whole months of its range from the monthly tables (migration 0013) and only the
+//! partial months at its edges from the daily ones, so a year costs its months times the
+//! combinations of dimensions (and histogram buckets), not its days or events. Medians and 90th
+//! percentiles are picked inside SQL with a running `SUM(n) OVER (... ORDER BY bucket)`, one
+//! row per cell, also for the whole range. The SQL is assembled only from fixed fragments chosen
+//! by the query; every value is bound. The dialog report is in `reports_dialogs.rs`.
 
 use conversation_core::ports::{
-    Breakdown, ConversationReportQuery, DialogBreakdown, DialogCell, DialogReportQuery, Period,
-    RollupCell, StoreError,
+    Breakdown, ConversationReportCells, ConversationReportQuery, Period, RollupCell, SpreadCell,
+    StoreError,
 };
 use conversation_core::reports::Metric;
 use uuid::Uuid;
@@ -16,7 +17,8 @@ use uuid::Uuid;
 use crate::error::{OrStoreError, StoreResult};
 use crate::sql::{Arg, Db, Row};
 
-const fn period_column(period: Period) -> &'static str {
+/// The column of a period's first day (the same name in the daily and monthly tables).
+pub(crate) const fn period_column(period: Period) -> &'static str {
     match period {
         Period::Day => "day",
         Period::Week => "week",
@@ -24,31 +26,41 @@ const fn period_column(period: Period) -> &'static str {
     }
 }
 
-/// A cell's period, breakdown value and metric.
-type CellKey = (i64, Option<Uuid>, Metric);
-
 fn some_key(id: Uuid) -> Option<Uuid> {
     (!id.is_nil()).then_some(id)
 }
 
 /// Bound values and the `$N` each gets.
-struct Binds(Vec<Arg>);
+pub(crate) struct Binds(pub(crate) Vec<Arg>);
 
 impl Binds {
-    fn push(&mut self, value: impl Into<Arg>) -> String {
+    pub(crate) fn push(&mut self, value: impl Into<Arg>) -> String {
         self.0.push(value.into());
         format!("${}", self.0.len())
     }
 }
 
-/// The `WHERE` of a conversation report, shared by the rollups and the histograms.
-fn conversation_where(query: &ConversationReportQuery, binds: &mut Binds) -> String {
-    let mut sql = format!(
-        "account_id = {} AND day >= {} AND day <= {}",
-        binds.push(query.account),
-        binds.push(query.from_day),
-        binds.push(query.to_day)
-    );
+/// The first day of the month after the one that holds `day`.
+fn next_month(day: i64) -> i64 {
+    // A month has at most 31 days and the next at least 28: its first + 31 is in the next.
+    Period::Month.start_of(Period::Month.start_of(day) + 31)
+}
+
+/// The whole months of `[from, to]`: `[first, end)` as day numbers of months' first days, or
+/// `None` when no month is whole inside the range.
+pub(crate) fn whole_months(from: i64, to: i64) -> Option<(i64, i64)> {
+    let first = if Period::Month.start_of(from) == from {
+        from
+    } else {
+        next_month(from)
+    };
+    let end = Period::Month.start_of(to + 1);
+    (first < end).then_some((first, end))
+}
+
+/// The filters on inbox, queue and agent (the same columns in every rollup table).
+fn dimensions(query: &ConversationReportQuery, binds: &mut Binds) -> String {
+    let mut sql = String::new();
     if let Some(inbox) = query.inbox {
         sql += &format!(" AND inbox_id = {}", binds.push(inbox));
     }
@@ -61,17 +73,97 @@ fn conversation_where(query: &ConversationReportQuery, binds: &mut Binds) -> Str
     sql
 }
 
+/// The rows a report reads, as one `SELECT {columns}` (or two joined by `UNION ALL`): the daily
+/// table over the days that no whole month covers, and, by month, the monthly table over the
+/// whole months. `columns` may name `day`, `week` or `month` only through the period.
+fn sources(
+    query: &ConversationReportQuery,
+    binds: &mut Binds,
+    daily: &str,
+    monthly: &str,
+    columns: &str,
+) -> String {
+    let months = match query.period {
+        Period::Month => whole_months(query.from_day, query.to_day),
+        Period::Day | Period::Week => None,
+    };
+    let mut sql = format!(
+        "SELECT {columns} FROM {daily} WHERE account_id = {} AND day >= {} AND day <= {}",
+        binds.push(query.account),
+        binds.push(query.from_day),
+        binds.push(query.to_day)
+    );
+    if let Some((first, end)) = months {
+        sql += &format!(
+            " AND (day < {} OR day >= {})",
+            binds.push(first),
+            binds.push(end)
+        );
+    }
+    sql += &dimensions(query, binds);
+    if let Some((first, end)) = months {
+        sql += &format!(
+            " UNION ALL SELECT {columns} FROM {monthly} WHERE account_id = {} \
+             AND month >= {} AND month < {}",
+            binds.push(query.account),
+            binds.push(first),
+            binds.push(end)
+        );
+        sql += &dimensions(query, binds);
+    }
+    sql
+}
+
 fn metric(row: &Row) -> StoreResult<Metric> {
     let name = row.text("metric").store()?;
     Metric::parse(&name)
         .ok_or_else(|| StoreError::Internal(format!("unknown report metric {name:?}").into()))
 }
 
-/// P1: the cells of a conversation report, each with its histogram.
+fn opt_count(row: &Row, column: &str) -> StoreResult<Option<u64>> {
+    Ok(row
+        .opt_int(column)
+        .store()?
+        .map(|value| u64::try_from(value).unwrap_or(0)))
+}
+
+/// The spreads: per cell (`whole` = 0) and over the whole range (`whole` = 1), the nearest-rank
+/// median and 90th percentile of the summed histogram (the smallest bucket at which the running
+/// count reaches `ceil(p / 100 × count)`, i.e. `running × 100 >= count × p`), and how many
+/// facts had the values 1, 2, 3.
+fn spread_sql(sources: &str, breakdown: bool) -> String {
+    let (key, null_key) = if breakdown {
+        (", k", ", NULL")
+    } else {
+        ("", "")
+    };
+    let value =
+        |v: u8| format!("CAST(SUM(CASE WHEN bucket = {v} THEN n ELSE 0 END) AS BIGINT) AS v{v}");
+    format!(
+        "WITH g AS (SELECT p{key}, metric, bucket, SUM(n) AS n FROM ({sources}) s \
+         GROUP BY p{key}, metric, bucket), \
+         t AS (SELECT metric, bucket, SUM(n) AS n FROM g GROUP BY metric, bucket), \
+         a AS (SELECT CAST(0 AS BIGINT) AS whole, p{key}, metric, bucket, n FROM g \
+         UNION ALL SELECT 1, 0{null_key}, metric, bucket, n FROM t), \
+         r AS (SELECT whole, p{key}, metric, bucket, n, \
+         SUM(n) OVER (PARTITION BY whole, p{key}, metric ORDER BY bucket \
+         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running, \
+         SUM(n) OVER (PARTITION BY whole, p{key}, metric) AS cnt FROM a) \
+         SELECT whole, p{key}, metric, \
+         MIN(CASE WHEN running * 100 >= cnt * 50 THEN bucket END) AS median, \
+         MIN(CASE WHEN running * 100 >= cnt * 90 THEN bucket END) AS p90, {}, {}, {} \
+         FROM r GROUP BY whole, p{key}, metric",
+        value(1),
+        value(2),
+        value(3)
+    )
+}
+
+/// P1: the cells of a conversation report with their spreads, and the spreads of the range.
 pub async fn conversation_report(
     db: &Db,
     query: &ConversationReportQuery,
-) -> Result<Vec<RollupCell>, StoreError> {
+) -> Result<ConversationReportCells, StoreError> {
     let period = period_column(query.period);
     let key = match query.breakdown {
         None => None,
@@ -82,52 +174,34 @@ pub async fn conversation_report(
     let key_select = key.map_or_else(String::new, |key| format!(", {key} AS k"));
     let key_group = key.map_or("", |_| ", k");
     let read_key = |row: &Row| -> StoreResult<Option<Uuid>> {
-        key.map_or(Ok(None), |_| Ok(some_key(row.uuid("k").store()?)))
+        key.map_or(Ok(None), |_| {
+            Ok(row.opt_uuid("k").store()?.and_then(some_key))
+        })
     };
 
     let mut binds = Binds(Vec::new());
-    let filter = conversation_where(query, &mut binds);
+    let from = sources(
+        query,
+        &mut binds,
+        "report_rollups",
+        "report_rollups_monthly",
+        &format!("{period} AS p{key_select}, metric, reason_id, n, total"),
+    );
     let sql = format!(
-        "SELECT {period} AS period_start{key_select}, metric, reason_id, \
-         CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(total) AS BIGINT) AS total \
-         FROM report_rollups WHERE {filter} \
-         GROUP BY period_start{key_group}, metric, reason_id"
+        "SELECT p{key_group}, metric, reason_id, CAST(SUM(n) AS BIGINT) AS n, \
+         CAST(SUM(total) AS BIGINT) AS total FROM ({from}) s \
+         GROUP BY p{key_group}, metric, reason_id"
     );
     let mut cells = Vec::new();
     for row in db.fetch_all(&sql, &binds.0).await.store()? {
         cells.push(RollupCell {
-            period_start: row.int("period_start").store()?,
+            period_start: row.int("p").store()?,
             key: read_key(&row)?,
             metric: metric(&row)?,
             reason: some_key(row.uuid("reason_id").store()?),
             count: row.count("n").store()?,
             sum: row.count("total").store()?,
-            buckets: Vec::new(),
         });
-    }
-
-    let mut binds = Binds(Vec::new());
-    let filter = conversation_where(query, &mut binds);
-    let sql = format!(
-        "SELECT {period} AS period_start{key_select}, metric, bucket, CAST(SUM(n) AS BIGINT) AS n \
-         FROM report_buckets WHERE {filter} \
-         GROUP BY period_start{key_group}, metric, bucket"
-    );
-    let mut histograms: HashMap<CellKey, Vec<(u64, u64)>> = HashMap::new();
-    for row in db.fetch_all(&sql, &binds.0).await.store()? {
-        histograms
-            .entry((
-                row.int("period_start").store()?,
-                read_key(&row)?,
-                metric(&row)?,
-            ))
-            .or_default()
-            .push((row.count("bucket").store()?, row.count("n").store()?));
-    }
-    for cell in &mut cells {
-        if let Some(buckets) = histograms.remove(&(cell.period_start, cell.key, cell.metric)) {
-            cell.buckets = buckets;
-        }
     }
     cells.sort_by(|a, b| {
         (a.period_start, a.key, a.metric, a.reason).cmp(&(
@@ -137,117 +211,45 @@ pub async fn conversation_report(
             b.reason,
         ))
     });
-    Ok(cells)
-}
 
-/// `AND EXISTS` one many-valued dimension of the dialog.
-fn has_dim(dim: &str, mark: &str) -> String {
-    format!(
-        " AND EXISTS (SELECT 1 FROM report_dialog_dims f WHERE f.account_id = d.account_id \
-         AND f.dialog_id = d.dialog_id AND f.dim = '{dim}' AND f.value_id = {mark})"
-    )
-}
-
-/// D15: the cells of a dialog report.
-pub async fn dialog_report(
-    db: &Db,
-    query: &DialogReportQuery,
-) -> Result<Vec<DialogCell>, StoreError> {
-    let period = period_column(query.period);
-    let (key_select, join) = match query.breakdown {
-        None => ("", ""),
-        Some(DialogBreakdown::RequestType) => (", d.request_type_id AS k", ""),
-        Some(DialogBreakdown::Status) => (", d.status AS k", ""),
-        Some(DialogBreakdown::Reason) => (
-            ", x.value_id AS k",
-            " LEFT JOIN report_dialog_dims x ON x.account_id = d.account_id \
-             AND x.dialog_id = d.dialog_id AND x.dim = 'reason'",
-        ),
-        Some(DialogBreakdown::Component) => (
-            ", x.value_id AS k",
-            " LEFT JOIN report_dialog_dims x ON x.account_id = d.account_id \
-             AND x.dialog_id = d.dialog_id AND x.dim = 'component'",
-        ),
-        Some(DialogBreakdown::Agent) => (
-            ", x.value_id AS k",
-            " LEFT JOIN report_dialog_dims x ON x.account_id = d.account_id \
-             AND x.dialog_id = d.dialog_id AND x.dim = 'agent'",
-        ),
-    };
-    let key_group = if query.breakdown.is_some() { ", k" } else { "" };
     let mut binds = Binds(Vec::new());
-    let mut filter = format!(
-        "d.account_id = {} AND d.day >= {} AND d.day <= {}",
-        binds.push(query.account),
-        binds.push(query.from_day),
-        binds.push(query.to_day)
+    let from = sources(
+        query,
+        &mut binds,
+        "report_buckets",
+        "report_buckets_monthly",
+        &format!("{period} AS p{key_select}, metric, bucket, n"),
     );
-    if let Some(request_type) = query.request_type {
-        filter += &format!(
-            " AND d.request_type_id = {}",
-            binds.push(request_type.as_uuid())
-        );
-    }
-    if let Some(status) = query.status {
-        filter += &format!(" AND d.status = {}", binds.push(status.as_str()));
-    }
-    if let Some(reason) = query.reason {
-        filter += &has_dim("reason", &binds.push(reason.as_uuid()));
-    }
-    if let Some(component) = query.component {
-        filter += &has_dim("component", &binds.push(component.as_uuid()));
-    }
-    if let Some(agent) = query.agent {
-        filter += &has_dim("agent", &binds.push(agent));
-    }
-    let count_of = |column: &str, value: &str, alias: &str| {
-        format!(
-            "CAST(COALESCE(SUM(CASE WHEN d.{column} = {value} THEN 1 ELSE 0 END), 0) AS BIGINT) AS {alias}"
-        )
-    };
-    let sql = format!(
-        "SELECT d.{period} AS period_start{key_select}, COUNT(*) AS dialogs, {}, {}, {}, \
-         CAST(COALESCE(SUM(d.duration_secs), 0) AS BIGINT) AS duration_sum, \
-         CAST(COALESCE(SUM(d.active_secs), 0) AS BIGINT) AS active_sum, {}, {}, {}, {}, {}, {} \
-         FROM report_dialogs d{join} WHERE {filter} GROUP BY period_start{key_group}",
-        count_of("status", "'active'", "n_active"),
-        count_of("status", "'paused'", "n_paused"),
-        count_of("status", "'completed'", "n_completed"),
-        count_of("contact_rating", "1", "cr1"),
-        count_of("contact_rating", "2", "cr2"),
-        count_of("contact_rating", "3", "cr3"),
-        count_of("satisfaction", "1", "s1"),
-        count_of("satisfaction", "2", "s2"),
-        count_of("satisfaction", "3", "s3"),
-    );
-    let mut cells = Vec::new();
+    let sql = spread_sql(&from, key.is_some());
+    let mut spreads = Vec::new();
+    let mut total_spreads = Vec::new();
     for row in db.fetch_all(&sql, &binds.0).await.store()? {
-        let key = match query.breakdown {
-            None => None,
-            Some(DialogBreakdown::Status) => Some(row.text("k").store()?),
-            Some(_) => row.opt_uuid("k").store()?.map(|id| id.to_string()),
+        let whole = row.int("whole").store()? == 1;
+        let spread = SpreadCell {
+            period_start: if whole {
+                query.from_day
+            } else {
+                row.int("p").store()?
+            },
+            key: if whole { None } else { read_key(&row)? },
+            metric: metric(&row)?,
+            median: opt_count(&row, "median")?,
+            p90: opt_count(&row, "p90")?,
+            low_values: [
+                row.count("v1").store()?,
+                row.count("v2").store()?,
+                row.count("v3").store()?,
+            ],
         };
-        cells.push(DialogCell {
-            period_start: row.int("period_start").store()?,
-            key,
-            dialogs: row.count("dialogs").store()?,
-            active: row.count("n_active").store()?,
-            paused: row.count("n_paused").store()?,
-            completed: row.count("n_completed").store()?,
-            duration_sum: row.count("duration_sum").store()?,
-            active_sum: row.count("active_sum").store()?,
-            contact_ratings: [
-                row.count("cr1").store()?,
-                row.count("cr2").store()?,
-                row.count("cr3").store()?,
-            ],
-            satisfaction: [
-                row.count("s1").store()?,
-                row.count("s2").store()?,
-                row.count("s3").store()?,
-            ],
-        });
+        if whole {
+            total_spreads.push(spread);
+        } else {
+            spreads.push(spread);
+        }
     }
-    cells.sort_by(|a, b| (a.period_start, &a.key).cmp(&(b.period_start, &b.key)));
-    Ok(cells)
+    Ok(ConversationReportCells {
+        cells,
+        spreads,
+        total_spreads,
+    })
 }
