@@ -123,6 +123,8 @@ async fn run(config: Config) -> Result<(), RunError> {
         format!("inbox-webhooks-{}-{}", std::process::id(), app.new_id()),
     )
     .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
+    let _reports = inbox_app::reports::ReportWorker::new(app.clone())
+        .spawn(Duration::from_secs(config.reports_interval_secs.max(1)));
     // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
     let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -458,6 +458,20 @@ impl ReportStore for SqlStore {
         }
     }
 
+    async fn report_accounts_behind(&self) -> Result<Vec<AccountId>, StoreError> {
+        self.db
+            .fetch_all(
+                "SELECT a.id FROM accounts a LEFT JOIN report_cursors c ON c.account_id = a.id \
+                 WHERE a.event_seq > COALESCE(c.last_seq, 0) ORDER BY a.id",
+                &[],
+            )
+            .await
+            .store()?
+            .iter()
+            .map(|row| Ok(AccountId::from_uuid(row.uuid("id").store()?)))
+            .collect()
+    }
+
     async fn conversation_report(
         &self,
         query: &ConversationReportQuery,

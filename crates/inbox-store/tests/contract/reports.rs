@@ -193,7 +193,12 @@ contract!(
         );
         let reason = WrapUpReasonId::from_uuid(id());
         log(&fx, fx.account, life(inbox, queue, agent, reason, 0)).await;
+        // What the periodic catch-up works through: accounts whose log is ahead of the cursor.
+        let behind = fx.store.report_accounts_behind().await.unwrap();
+        assert!(behind.contains(&fx.account));
         assert_eq!(fx.store.catch_up_reports(fx.account).await.unwrap(), 5);
+        let behind = fx.store.report_accounts_behind().await.unwrap();
+        assert!(!behind.contains(&fx.account), "caught up");
         assert_eq!(
             fx.store.catch_up_reports(fx.account).await.unwrap(),
             0,

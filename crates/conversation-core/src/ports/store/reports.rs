@@ -238,6 +238,13 @@ pub trait ReportStore: Send + Sync {
     /// Only for storage failures (nothing of the failed chunk is kept).
     async fn catch_up_reports(&self, account: AccountId) -> Result<u64, StoreError>;
 
+    /// The accounts whose event log has events the catch-up has not folded yet (what the
+    /// periodic catch-up works through).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn report_accounts_behind(&self) -> Result<Vec<AccountId>, StoreError>;
+
     /// P1: the rolled-up cells of a conversation report (what is folded so far).
     ///
     /// # Errors
