@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::error::{OrStoreError, StoreResult, json_error};
 use crate::open::SqlStore;
+use crate::reports_histograms::{Counts, MonthKey, write_monthly_histograms};
 use crate::rows::{self, to_json};
 use crate::sql::{Arg, Tx, args};
 
@@ -99,7 +100,7 @@ fn values(rows: usize, width: usize) -> String {
 }
 
 /// Runs `INSERT INTO {head} VALUES ... {tail}` over `rows`, a few rows per statement.
-async fn insert_many(
+pub(crate) async fn insert_many(
     tx: &mut Tx,
     head: &str,
     tail: &str,
@@ -276,12 +277,14 @@ async fn write_monthly(tx: &mut Tx, account: AccountId, add: &Additions) -> Stor
         cell.0 += n;
         cell.1 = cell.1.saturating_add(*total);
     }
-    let mut buckets: BTreeMap<BucketKey, i64> = BTreeMap::new();
+    let mut histograms: BTreeMap<MonthKey, Counts> = BTreeMap::new();
     for ((day, metric, inbox, queue, agent, bucket), n) in &add.buckets {
         let month = Period::Month.start_of(*day);
-        *buckets
-            .entry((month, *metric, *inbox, *queue, *agent, *bucket))
-            .or_default() += n;
+        *histograms
+            .entry((month, *metric, *inbox, *queue, *agent))
+            .or_default()
+            .entry(u64::try_from(*bucket).unwrap_or(0))
+            .or_default() += u64::try_from(*n).unwrap_or(0);
     }
     let rollups = rollups
         .into_iter()
@@ -305,22 +308,7 @@ async fn write_monthly(tx: &mut Tx, account: AccountId, add: &Additions) -> Stor
         rollups,
     )
     .await?;
-    let buckets = buckets
-        .into_iter()
-        .map(|((month, metric, inbox, queue, agent, bucket), n)| {
-            args![account, month, metric, inbox, queue, agent, bucket, n].to_vec()
-        })
-        .collect();
-    insert_many(
-        tx,
-        "report_buckets_monthly (account_id, month, metric, inbox_id, queue_id, agent_id, \
-         bucket, n)",
-        "ON CONFLICT (account_id, month, metric, inbox_id, queue_id, agent_id, bucket) \
-         DO UPDATE SET n = report_buckets_monthly.n + excluded.n",
-        8,
-        buckets,
-    )
-    .await
+    write_monthly_histograms(tx, account, histograms).await
 }
 
 /// Folds one chunk of events after the cursor in one transaction; returns how many.

@@ -2,20 +2,30 @@
 //! (`reports.rs`) keeps. A report by day or week reads the daily tables; a report by month
 //! reads the whole months of its range from the monthly tables (migration 0013) and only the
 //! partial months at its edges from the daily ones, so a year costs its months times the
-//! combinations of dimensions (and histogram buckets), not its days or events. Medians and 90th
-//! percentiles are picked inside SQL with a running `SUM(n) OVER (... ORDER BY bucket)`, one
-//! row per cell, also for the whole range. The SQL is assembled only from fixed fragments chosen
-//! by the query; every value is bound. The dialog report is in `reports_dialogs.rs`.
+//! combinations of dimensions, not its days or events. Counts and sums are one `GROUP BY`;
+//! histograms come as the edge days' buckets summed in SQL plus one row per whole month and
+//! combination (`reports_histograms.rs`), merged here per cell and over the whole range, and the
+//! nearest-rank medians and 90th percentiles picked from them (`histogram::percentile`); only
+//! the picked values leave the store. (Picking them inside SQL with a running
+//! `SUM(n) OVER (...)` was measured slower: docs/reports.md, "Benchmark".) The SQL is assembled
+//! only from fixed fragments chosen by the query; every value is bound. The dialog report is in
+//! `reports_dialogs.rs`.
+
+use std::collections::{BTreeMap, HashMap};
 
 use conversation_core::ports::{
     Breakdown, ConversationReportCells, ConversationReportQuery, Period, RollupCell, SpreadCell,
     StoreError,
 };
-use conversation_core::reports::Metric;
+use conversation_core::reports::{Metric, histogram};
 use uuid::Uuid;
 
 use crate::error::{OrStoreError, StoreResult};
+use crate::reports_histograms::{Counts, add_counts};
 use crate::sql::{Arg, Db, Row};
+
+/// A cell's period, breakdown value and metric.
+type CellKey = (i64, Option<Uuid>, Metric);
 
 /// The column of a period's first day (the same name in the daily and monthly tables).
 pub(crate) const fn period_column(period: Period) -> &'static str {
@@ -73,45 +83,38 @@ fn dimensions(query: &ConversationReportQuery, binds: &mut Binds) -> String {
     sql
 }
 
-/// The rows a report reads, as one `SELECT {columns}` (or two joined by `UNION ALL`): the daily
-/// table over the days that no whole month covers, and, by month, the monthly table over the
-/// whole months. `columns` may name `day`, `week` or `month` only through the period.
-fn sources(
-    query: &ConversationReportQuery,
-    binds: &mut Binds,
-    daily: &str,
-    monthly: &str,
-    columns: &str,
-) -> String {
+/// The `WHERE`s of the rows a report reads: the daily tables over the days that no whole
+/// month covers, and, by month, the monthly tables over the whole months (`None`: no month is
+/// read from them).
+fn wheres(query: &ConversationReportQuery, binds: &mut Binds) -> (String, Option<String>) {
     let months = match query.period {
         Period::Month => whole_months(query.from_day, query.to_day),
         Period::Day | Period::Week => None,
     };
-    let mut sql = format!(
-        "SELECT {columns} FROM {daily} WHERE account_id = {} AND day >= {} AND day <= {}",
+    let mut daily = format!(
+        "account_id = {} AND day >= {} AND day <= {}",
         binds.push(query.account),
         binds.push(query.from_day),
         binds.push(query.to_day)
     );
     if let Some((first, end)) = months {
-        sql += &format!(
+        daily += &format!(
             " AND (day < {} OR day >= {})",
             binds.push(first),
             binds.push(end)
         );
     }
-    sql += &dimensions(query, binds);
-    if let Some((first, end)) = months {
-        sql += &format!(
-            " UNION ALL SELECT {columns} FROM {monthly} WHERE account_id = {} \
-             AND month >= {} AND month < {}",
+    daily += &dimensions(query, binds);
+    let monthly = months.map(|(first, end)| {
+        format!(
+            "account_id = {} AND month >= {} AND month < {}{}",
             binds.push(query.account),
             binds.push(first),
-            binds.push(end)
-        );
-        sql += &dimensions(query, binds);
-    }
-    sql
+            binds.push(end),
+            dimensions(query, binds)
+        )
+    });
+    (daily, monthly)
 }
 
 fn metric(row: &Row) -> StoreResult<Metric> {
@@ -120,43 +123,19 @@ fn metric(row: &Row) -> StoreResult<Metric> {
         .ok_or_else(|| StoreError::Internal(format!("unknown report metric {name:?}").into()))
 }
 
-fn opt_count(row: &Row, column: &str) -> StoreResult<Option<u64>> {
-    Ok(row
-        .opt_int(column)
-        .store()?
-        .map(|value| u64::try_from(value).unwrap_or(0)))
-}
-
-/// The spreads: per cell (`whole` = 0) and over the whole range (`whole` = 1), the nearest-rank
-/// median and 90th percentile of the summed histogram (the smallest bucket at which the running
-/// count reaches `ceil(p / 100 × count)`, i.e. `running × 100 >= count × p`), and how many
-/// facts had the values 1, 2, 3.
-fn spread_sql(sources: &str, breakdown: bool) -> String {
-    let (key, null_key) = if breakdown {
-        (", k", ", NULL")
-    } else {
-        ("", "")
-    };
-    let value =
-        |v: u8| format!("CAST(SUM(CASE WHEN bucket = {v} THEN n ELSE 0 END) AS BIGINT) AS v{v}");
-    format!(
-        "WITH g AS (SELECT p{key}, metric, bucket, SUM(n) AS n FROM ({sources}) s \
-         GROUP BY p{key}, metric, bucket), \
-         t AS (SELECT metric, bucket, SUM(n) AS n FROM g GROUP BY metric, bucket), \
-         a AS (SELECT CAST(0 AS BIGINT) AS whole, p{key}, metric, bucket, n FROM g \
-         UNION ALL SELECT 1, 0{null_key}, metric, bucket, n FROM t), \
-         r AS (SELECT whole, p{key}, metric, bucket, n, \
-         SUM(n) OVER (PARTITION BY whole, p{key}, metric ORDER BY bucket \
-         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running, \
-         SUM(n) OVER (PARTITION BY whole, p{key}, metric) AS cnt FROM a) \
-         SELECT whole, p{key}, metric, \
-         MIN(CASE WHEN running * 100 >= cnt * 50 THEN bucket END) AS median, \
-         MIN(CASE WHEN running * 100 >= cnt * 90 THEN bucket END) AS p90, {}, {}, {} \
-         FROM r GROUP BY whole, p{key}, metric",
-        value(1),
-        value(2),
-        value(3)
-    )
+/// The spread of a histogram: nearest-rank median and 90th percentile
+/// (`histogram::percentile`), and how many facts had the values 1, 2, 3.
+fn spread(period_start: i64, key: Option<Uuid>, metric: Metric, counts: &Counts) -> SpreadCell {
+    let pairs: Vec<(u64, u64)> = counts.iter().map(|(b, n)| (*b, *n)).collect();
+    let low = |value: u64| counts.get(&value).copied().unwrap_or(0);
+    SpreadCell {
+        period_start,
+        key,
+        metric,
+        median: histogram::percentile(&pairs, 50),
+        p90: histogram::percentile(&pairs, 90),
+        low_values: [low(1), low(2), low(3)],
+    }
 }
 
 /// P1: the cells of a conversation report with their spreads, and the spreads of the range.
@@ -180,13 +159,12 @@ pub async fn conversation_report(
     };
 
     let mut binds = Binds(Vec::new());
-    let from = sources(
-        query,
-        &mut binds,
-        "report_rollups",
-        "report_rollups_monthly",
-        &format!("{period} AS p{key_select}, metric, reason_id, n, total"),
-    );
+    let (daily, monthly) = wheres(query, &mut binds);
+    let columns = format!("{period} AS p{key_select}, metric, reason_id, n, total");
+    let mut from = format!("SELECT {columns} FROM report_rollups WHERE {daily}");
+    if let Some(monthly) = &monthly {
+        from += &format!(" UNION ALL SELECT {columns} FROM report_rollups_monthly WHERE {monthly}");
+    }
     let sql = format!(
         "SELECT p{key_group}, metric, reason_id, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(total) AS BIGINT) AS total FROM ({from}) s \
@@ -212,41 +190,55 @@ pub async fn conversation_report(
         ))
     });
 
+    // The histograms: the edge days' buckets summed in SQL, the whole months' one row per
+    // combination, merged here per cell and over the whole range.
+    let mut cell_counts: HashMap<CellKey, Counts> = HashMap::new();
+    let mut total_counts: BTreeMap<Metric, Counts> = BTreeMap::new();
+    let mut add = |cell: CellKey, bucket: u64, n: u64| {
+        *total_counts
+            .entry(cell.2)
+            .or_default()
+            .entry(bucket)
+            .or_default() += n;
+        *cell_counts
+            .entry(cell)
+            .or_default()
+            .entry(bucket)
+            .or_default() += n;
+    };
     let mut binds = Binds(Vec::new());
-    let from = sources(
-        query,
-        &mut binds,
-        "report_buckets",
-        "report_buckets_monthly",
-        &format!("{period} AS p{key_select}, metric, bucket, n"),
+    let (daily, monthly) = wheres(query, &mut binds);
+    let sql = format!(
+        "SELECT {period} AS p{key_select}, metric, bucket, CAST(SUM(n) AS BIGINT) AS n \
+         FROM report_buckets WHERE {daily} GROUP BY p{key_group}, metric, bucket"
     );
-    let sql = spread_sql(&from, key.is_some());
-    let mut spreads = Vec::new();
-    let mut total_spreads = Vec::new();
     for row in db.fetch_all(&sql, &binds.0).await.store()? {
-        let whole = row.int("whole").store()? == 1;
-        let spread = SpreadCell {
-            period_start: if whole {
-                query.from_day
-            } else {
-                row.int("p").store()?
-            },
-            key: if whole { None } else { read_key(&row)? },
-            metric: metric(&row)?,
-            median: opt_count(&row, "median")?,
-            p90: opt_count(&row, "p90")?,
-            low_values: [
-                row.count("v1").store()?,
-                row.count("v2").store()?,
-                row.count("v3").store()?,
-            ],
-        };
-        if whole {
-            total_spreads.push(spread);
-        } else {
-            spreads.push(spread);
+        let cell = (row.int("p").store()?, read_key(&row)?, metric(&row)?);
+        add(cell, row.count("bucket").store()?, row.count("n").store()?);
+    }
+    if let Some(monthly) = monthly {
+        let sql = format!(
+            "SELECT month AS p{key_select}, metric, counts FROM report_histograms_monthly \
+             WHERE {monthly}"
+        );
+        for row in db.fetch_all(&sql, &binds.0).await.store()? {
+            let cell = (row.int("p").store()?, read_key(&row)?, metric(&row)?);
+            let mut counts = Counts::new();
+            add_counts(&row.text("counts").store()?, &mut counts)?;
+            for (bucket, n) in counts {
+                add(cell, bucket, n);
+            }
         }
     }
+    let mut spreads: Vec<SpreadCell> = cell_counts
+        .iter()
+        .map(|((period_start, key, metric), counts)| spread(*period_start, *key, *metric, counts))
+        .collect();
+    spreads.sort_by_key(|s| (s.period_start, s.key, s.metric));
+    let total_spreads = total_counts
+        .iter()
+        .map(|(metric, counts)| spread(query.from_day, None, *metric, counts))
+        .collect();
     Ok(ConversationReportCells {
         cells,
         spreads,

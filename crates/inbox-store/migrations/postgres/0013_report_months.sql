@@ -2,7 +2,7 @@
 -- Append-only, like every migration. The same file, in the other dialect, is in ../sqlite.
 --
 -- The catch-up adds each chunk's facts to the daily rows AND to these, in the same
--- transaction, so a month's row always equals the sum of its days' rows. A report by month
+-- transaction, so a month's rows always equal the sum of its days' rows. A report by month
 -- reads the whole months of its range here (12 rows per combination for a year instead of
 -- ~365) and only the partial months at its edges from the daily tables.
 --
@@ -20,16 +20,20 @@ CREATE TABLE report_rollups_monthly (
     PRIMARY KEY (account_id, month, metric, inbox_id, queue_id, agent_id, reason_id)
 );
 
-CREATE TABLE report_buckets_monthly (
+-- A month's whole histogram of a metric and combination in one row: `counts` is the sparse
+-- histogram as `bucket:n` pairs joined by `,` (in any order; the catch-up writes them by
+-- bucket). One row per combination, not one per bucket: at a few dozen facts per month and
+-- combination nearly every fact has a bucket of its own, so bucket rows would be as many as
+-- the facts (docs/reports.md, "Benchmark").
+CREATE TABLE report_histograms_monthly (
     account_id UUID NOT NULL,
     month      BIGINT NOT NULL,
     metric     TEXT NOT NULL,
     inbox_id   UUID NOT NULL,
     queue_id   UUID NOT NULL,
     agent_id   UUID NOT NULL,
-    bucket     BIGINT NOT NULL,
-    n          BIGINT NOT NULL,
-    PRIMARY KEY (account_id, month, metric, inbox_id, queue_id, agent_id, bucket)
+    counts     TEXT NOT NULL,
+    PRIMARY KEY (account_id, month, metric, inbox_id, queue_id, agent_id)
 );
 
 -- An upgraded database: the months of what is already folded, from the daily rows.
@@ -40,8 +44,12 @@ SELECT account_id, month, metric, inbox_id, queue_id, agent_id, reason_id,
 FROM report_rollups
 GROUP BY account_id, month, metric, inbox_id, queue_id, agent_id, reason_id;
 
-INSERT INTO report_buckets_monthly
-    (account_id, month, metric, inbox_id, queue_id, agent_id, bucket, n)
-SELECT account_id, month, metric, inbox_id, queue_id, agent_id, bucket, CAST(SUM(n) AS BIGINT)
-FROM report_buckets
-GROUP BY account_id, month, metric, inbox_id, queue_id, agent_id, bucket;
+INSERT INTO report_histograms_monthly
+    (account_id, month, metric, inbox_id, queue_id, agent_id, counts)
+SELECT account_id, month, metric, inbox_id, queue_id, agent_id,
+       string_agg(CAST(bucket AS TEXT) || ':' || CAST(n AS TEXT), ',' ORDER BY bucket)
+FROM (SELECT account_id, month, metric, inbox_id, queue_id, agent_id, bucket,
+             CAST(SUM(n) AS BIGINT) AS n
+      FROM report_buckets
+GROUP BY account_id, month, metric, inbox_id, queue_id, agent_id, bucket) b
+GROUP BY account_id, month, metric, inbox_id, queue_id, agent_id;

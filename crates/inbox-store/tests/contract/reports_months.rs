@@ -1,8 +1,9 @@
-//! `ReportStore` (P1), migration 0013: the monthly rollups and histograms always equal the sum
+//! `ReportStore` (P1), migration 0013: the monthly rollups and histograms (one row per month and
+//! combination, its histogram as `bucket:n` pairs) always equal the sum
 //! of the daily ones (the catch-up writes both in one transaction), an upgraded database gets
 //! them from the migration's backfill, and a report by month, which reads whole months from the
-//! monthly tables and the partial months at its edges from the daily ones, picks in SQL the
-//! same nearest-rank medians and 90th percentiles as the core's `histogram::percentile` over
+//! monthly tables and the partial months at its edges from the daily ones, picks the same
+//! nearest-rank medians and 90th percentiles as the core's `histogram::percentile` over
 //! every fact, per cell and over the whole range. Random data, a few seeds, both stores.
 
 use std::collections::BTreeMap;
@@ -134,20 +135,35 @@ async fn monthly(fx: &Fixture) -> (Vec<RollupRow>, Vec<BucketRow>) {
         )
         .await
         .unwrap();
-    let buckets = db
+    let histograms = db
         .fetch_all(
-            &format!(
-                "SELECT {BUCKET_COLUMNS}, n FROM report_buckets_monthly \
-                 WHERE account_id = $1 ORDER BY {BUCKET_COLUMNS}"
-            ),
+            "SELECT month, metric, inbox_id, queue_id, agent_id, counts \
+             FROM report_histograms_monthly WHERE account_id = $1",
             &[fx.account.into()],
         )
         .await
         .unwrap();
-    (
-        rollups.iter().map(rollup_row).collect(),
-        buckets.iter().map(bucket_row).collect(),
-    )
+    // One row per month and combination, its histogram as `bucket:n` pairs.
+    let mut buckets = Vec::new();
+    for row in &histograms {
+        let counts = row.text("counts").unwrap();
+        for pair in counts.split(',') {
+            let (bucket, n) = pair.split_once(':').unwrap();
+            buckets.push((
+                row.int("month").unwrap(),
+                row.text("metric").unwrap(),
+                row.uuid("inbox_id").unwrap(),
+                row.uuid("queue_id").unwrap(),
+                row.uuid("agent_id").unwrap(),
+                bucket.parse().unwrap(),
+                n.parse().unwrap(),
+            ));
+        }
+    }
+    buckets.sort();
+    let mut rollups: Vec<RollupRow> = rollups.iter().map(rollup_row).collect();
+    rollups.sort();
+    (rollups, buckets)
 }
 
 /// The daily tables summed per month, in key order.
@@ -174,10 +190,12 @@ async fn daily_by_month(fx: &Fixture) -> (Vec<RollupRow>, Vec<BucketRow>) {
         )
         .await
         .unwrap();
-    (
-        rollups.iter().map(rollup_row).collect(),
-        buckets.iter().map(bucket_row).collect(),
-    )
+    let mut rollups: Vec<RollupRow> = rollups.iter().map(rollup_row).collect();
+    let mut buckets: Vec<BucketRow> = buckets.iter().map(bucket_row).collect();
+    // Sorted here: the databases' text collations may differ from Rust's byte order.
+    rollups.sort();
+    buckets.sort();
+    (rollups, buckets)
 }
 
 contract!(
@@ -205,7 +223,7 @@ contract!(
         seed(&fx, 0x5EED_0003, 120).await;
         let before = monthly(&fx).await;
         let db = fx.store.db();
-        for table in ["report_rollups_monthly", "report_buckets_monthly"] {
+        for table in ["report_rollups_monthly", "report_histograms_monthly"] {
             exec(
                 db,
                 &format!("DELETE FROM {table} WHERE account_id = $1"),
