@@ -83,38 +83,85 @@ fn dimensions(query: &ConversationReportQuery, binds: &mut Binds) -> String {
     sql
 }
 
-/// The `WHERE`s of the rows a report reads: the daily tables over the days that no whole
-/// month covers, and, by month, the monthly tables over the whole months (`None`: no month is
-/// read from them).
-fn wheres(query: &ConversationReportQuery, binds: &mut Binds) -> (String, Option<String>) {
-    let months = match query.period {
-        Period::Month => whole_months(query.from_day, query.to_day),
+/// The months a report by month reads from the monthly tables, `[lo, hi)` as day numbers of
+/// months' first days: its whole months, and each edge month of which fewer days lie outside
+/// the range than inside (those outside are then read from the daily tables and subtracted,
+/// so a range ending today reads its current month from one monthly row per combination).
+/// `None`: no whole month, everything is read from the daily tables.
+pub(crate) fn monthly_span(from: i64, to: i64) -> Option<(i64, i64)> {
+    let (first, end) = whole_months(from, to)?;
+    let mut lo = first;
+    if first != from {
+        let head = Period::Month.start_of(from);
+        if from - head < first - from {
+            lo = head;
+        }
+    }
+    let mut hi = end;
+    if end != to + 1 {
+        let next = next_month(end);
+        if next - 1 - to < to - end + 1 {
+            hi = next;
+        }
+    }
+    Some((lo, hi))
+}
+
+/// The monthly span of a query (by month only).
+fn span(query: &ConversationReportQuery) -> Option<(i64, i64)> {
+    match query.period {
+        Period::Month => monthly_span(query.from_day, query.to_day),
         Period::Day | Period::Week => None,
-    };
+    }
+}
+
+/// The `WHERE` of the daily tables over the days the monthly span does not cover.
+fn daily_where(query: &ConversationReportQuery, binds: &mut Binds) -> String {
     let mut daily = format!(
         "account_id = {} AND day >= {} AND day <= {}",
         binds.push(query.account),
         binds.push(query.from_day),
         binds.push(query.to_day)
     );
-    if let Some((first, end)) = months {
+    if let Some((lo, hi)) = span(query) {
         daily += &format!(
             " AND (day < {} OR day >= {})",
-            binds.push(first),
-            binds.push(end)
+            binds.push(lo),
+            binds.push(hi)
         );
     }
-    daily += &dimensions(query, binds);
-    let monthly = months.map(|(first, end)| {
+    daily + &dimensions(query, binds)
+}
+
+/// The `WHERE` of the monthly tables over the monthly span, if any.
+fn monthly_where(query: &ConversationReportQuery, binds: &mut Binds) -> Option<String> {
+    span(query).map(|(lo, hi)| {
         format!(
             "account_id = {} AND month >= {} AND month < {}{}",
             binds.push(query.account),
-            binds.push(first),
-            binds.push(end),
+            binds.push(lo),
+            binds.push(hi),
             dimensions(query, binds)
         )
-    });
-    (daily, monthly)
+    })
+}
+
+/// The `WHERE` of the daily tables over the days of the span outside the range (to
+/// subtract), if any.
+fn outside_where(query: &ConversationReportQuery, binds: &mut Binds) -> Option<String> {
+    span(query)
+        .filter(|(lo, hi)| *lo < query.from_day || *hi > query.to_day + 1)
+        .map(|(lo, hi)| {
+            format!(
+                "account_id = {} AND day >= {} AND day < {} AND (day < {} OR day > {}){}",
+                binds.push(query.account),
+                binds.push(lo),
+                binds.push(hi),
+                binds.push(query.from_day),
+                binds.push(query.to_day),
+                dimensions(query, binds)
+            )
+        })
 }
 
 fn metric(row: &Row) -> StoreResult<Metric> {
@@ -159,16 +206,24 @@ pub async fn conversation_report(
     };
 
     let mut binds = Binds(Vec::new());
-    let (daily, monthly) = wheres(query, &mut binds);
+    let daily = daily_where(query, &mut binds);
+    let monthly = monthly_where(query, &mut binds);
+    let outside = outside_where(query, &mut binds);
     let columns = format!("{period} AS p{key_select}, metric, reason_id, n, total");
     let mut from = format!("SELECT {columns} FROM report_rollups WHERE {daily}");
     if let Some(monthly) = &monthly {
         from += &format!(" UNION ALL SELECT {columns} FROM report_rollups_monthly WHERE {monthly}");
     }
+    if let Some(outside) = &outside {
+        from += &format!(
+            " UNION ALL SELECT {period} AS p{key_select}, metric, reason_id, -n AS n, \
+             -total AS total FROM report_rollups WHERE {outside}"
+        );
+    }
     let sql = format!(
         "SELECT p{key_group}, metric, reason_id, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(total) AS BIGINT) AS total FROM ({from}) s \
-         GROUP BY p{key_group}, metric, reason_id"
+         GROUP BY p{key_group}, metric, reason_id HAVING SUM(n) <> 0"
     );
     let mut cells = Vec::new();
     for row in db.fetch_all(&sql, &binds.0).await.store()? {
@@ -206,17 +261,21 @@ pub async fn conversation_report(
             .entry(bucket)
             .or_default() += n;
     };
+    // Each statement binds exactly its own values (a prepared statement is cached by its text).
+    let buckets_of = |filter: &str| {
+        format!(
+            "SELECT {period} AS p{key_select}, metric, bucket, CAST(SUM(n) AS BIGINT) AS n \
+             FROM report_buckets WHERE {filter} GROUP BY p{key_group}, metric, bucket"
+        )
+    };
     let mut binds = Binds(Vec::new());
-    let (daily, monthly) = wheres(query, &mut binds);
-    let sql = format!(
-        "SELECT {period} AS p{key_select}, metric, bucket, CAST(SUM(n) AS BIGINT) AS n \
-         FROM report_buckets WHERE {daily} GROUP BY p{key_group}, metric, bucket"
-    );
-    for row in db.fetch_all(&sql, &binds.0).await.store()? {
+    let daily = daily_where(query, &mut binds);
+    for row in db.fetch_all(&buckets_of(&daily), &binds.0).await.store()? {
         let cell = (row.int("p").store()?, read_key(&row)?, metric(&row)?);
         add(cell, row.count("bucket").store()?, row.count("n").store()?);
     }
-    if let Some(monthly) = monthly {
+    let mut binds = Binds(Vec::new());
+    if let Some(monthly) = monthly_where(query, &mut binds) {
         let sql = format!(
             "SELECT month AS p{key_select}, metric, counts FROM report_histograms_monthly \
              WHERE {monthly}"
@@ -229,6 +288,33 @@ pub async fn conversation_report(
                 add(cell, bucket, n);
             }
         }
+    }
+    let mut binds = Binds(Vec::new());
+    if let Some(outside) = outside_where(query, &mut binds) {
+        // The days of an edge month outside the range, read from its monthly row: taken off.
+        // (Read after the monthly rows: a catch-up in between can only make this more, so
+        // the subtraction saturates at zero.)
+        for row in db
+            .fetch_all(&buckets_of(&outside), &binds.0)
+            .await
+            .store()?
+        {
+            let cell = (row.int("p").store()?, read_key(&row)?, metric(&row)?);
+            let (bucket, n) = (row.count("bucket").store()?, row.count("n").store()?);
+            for counts in [cell_counts.get_mut(&cell), total_counts.get_mut(&cell.2)]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(have) = counts.get_mut(&bucket) {
+                    *have = have.saturating_sub(n);
+                }
+            }
+        }
+        for counts in cell_counts.values_mut().chain(total_counts.values_mut()) {
+            counts.retain(|_, n| *n > 0);
+        }
+        cell_counts.retain(|_, counts| !counts.is_empty());
+        total_counts.retain(|_, counts| !counts.is_empty());
     }
     let mut spreads: Vec<SpreadCell> = cell_counts
         .iter()

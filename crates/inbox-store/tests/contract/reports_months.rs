@@ -284,10 +284,15 @@ contract!(
     |fx: Fixture| async move {
         let (expected, agents) = seed(&fx, 0x5EED_0004, 240).await;
         let base = day_number(t(0));
-        // From mid-April to mid-August: April and August are read from days, May to July from
-        // months.
-        let (from_day, to_day) = (base + 10, base + 140);
-        for breakdown in [None, Some(Breakdown::Agent)] {
+        // May to July are whole months. April 11 to August 19: the edge months are read from
+        // their monthly rows minus the days outside (fewer than inside); April 26 to August 4:
+        // the edge months' days inside are read from the daily rows.
+        for (from_day, to_day, breakdown) in [
+            (base + 10, base + 140, None),
+            (base + 10, base + 140, Some(Breakdown::Agent)),
+            (base + 25, base + 125, None),
+            (base + 25, base + 125, Some(Breakdown::Agent)),
+        ] {
             let report = fx
                 .store
                 .conversation_report(&ConversationReportQuery {
