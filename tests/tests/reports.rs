@@ -16,6 +16,7 @@ use conversation_core::channel::ChannelKind;
 use conversation_core::entities::{Inbox, SettingEntry};
 use conversation_core::ids::ConversationId;
 use conversation_core::ports::SettingKind;
+use inbox_app::reports::ReportWorker;
 use inbox_tests::{TestServer, e2e_manual};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -521,6 +522,160 @@ e2e_manual!(
             )
             .await;
         assert_eq!(completed["total"]["dialogs"], 1);
+    }
+);
+
+/// A dialog on a new conversation of a new contact, active `[active, paused, active]` seconds
+/// in turn (a zero pause is none), then completed.
+async fn timed_dialog(
+    server: &TestServer,
+    inbox: &Inbox,
+    request_type: Uuid,
+    [first, pause, second]: [i64; 3],
+) {
+    let id = writes(server, inbox, server.contact().await).await;
+    let (status, dialog) = server
+        .post(
+            &format!("/api/v1/conversations/{id}/dialogs"),
+            Some(&server.owner),
+            &json!({"title": "Timed", "request_type": request_type}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dialog}");
+    let dialog = text(&dialog["id"]);
+    let step = |action: &'static str| {
+        let path = format!("/api/v1/dialogs/{dialog}/{action}");
+        async move {
+            let (status, body) = server.post(&path, Some(&server.owner), &json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{action}: {body}");
+        }
+    };
+    server.advance(first);
+    if pause > 0 {
+        step("pause").await;
+        server.advance(pause);
+        step("resume").await;
+    }
+    server.advance(second);
+    step("complete").await;
+}
+
+e2e_manual!(
+    d15_dialog_medians_and_p90_of_duration_and_time_active,
+    |server: TestServer| async move {
+        let inbox = server.inbox(ChannelKind::WebChat, None).await;
+        let request_type = setting(&server, SettingKind::RequestType, "Order").await;
+        // spec: D15. Four completed dialogs, worked by hand:
+        //   A: active 100 s                      duration  100, active 100
+        //   B: active 50, paused 200, active 50  duration  300, active 100
+        //   C: active 400                        duration  400, active 400
+        //   D: active 20, paused 980             duration 1000, active  20
+        // Durations 100, 300, 400, 1000: median (rank ceil(0.5 x 4) = 2) 300, p90 (rank
+        // ceil(0.9 x 4) = 4) 1000, average 450. Active 20, 100, 100, 400: median 100, p90 400,
+        // average 155. A fifth dialog, still active, counts in neither.
+        for timing in [[100, 0, 0], [50, 200, 50], [400, 0, 0], [20, 980, 0]] {
+            timed_dialog(&server, &inbox, request_type, timing).await;
+        }
+        let id = writes(&server, &inbox, server.contact().await).await;
+        let (status, _) = server
+            .post(
+                &format!("/api/v1/conversations/{id}/dialogs"),
+                Some(&server.owner),
+                &json!({"title": "Open", "request_type": request_type}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let range = around_today(&server);
+        let (status, body) = server
+            .get(
+                &format!("/api/v1/reports/dialogs?{range}&breakdown=status"),
+                Some(&server.owner),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let spread = |f: &Value| {
+            [
+                "avg_duration_secs",
+                "median_duration_secs",
+                "p90_duration_secs",
+                "avg_active_secs",
+                "median_active_secs",
+                "p90_active_secs",
+            ]
+            .map(|k| f[k].as_f64())
+        };
+        let expected = [450.0, 300.0, 1000.0, 155.0, 100.0, 400.0].map(Some);
+        let t = &body["total"];
+        assert_eq!(
+            (t["dialogs"].as_u64(), t["completed"].as_u64()),
+            (Some(5), Some(4))
+        );
+        assert_eq!(spread(t), expected);
+        let completed = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == "completed")
+            .unwrap();
+        assert_eq!(spread(&completed["figures"]), expected);
+        let active = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == "active")
+            .unwrap();
+        assert_eq!(spread(&active["figures"]), [None; 6], "no completed dialog");
+
+        // The same figures in the CSV export.
+        let (status, csv) = server
+            .get(
+                &format!("/api/v1/reports/dialogs?{range}&format=csv"),
+                Some(&server.owner),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let csv = parse_csv(csv.as_str().unwrap());
+        let total = csv.last().unwrap();
+        assert_eq!(total["period"], "total");
+        for (column, value) in [
+            ("median_duration_secs", "300"),
+            ("p90_duration_secs", "1000"),
+            ("median_active_secs", "100"),
+            ("p90_active_secs", "400"),
+        ] {
+            assert_eq!(total[column], value, "{column}");
+        }
+    }
+);
+
+e2e_manual!(
+    p1_after_the_report_worker_a_report_folds_nothing_new,
+    |server: TestServer| async move {
+        let account = server.account().await;
+        let inbox = server.inbox(ChannelKind::WebChat, None).await;
+        for _ in 0..3 {
+            writes(&server, &inbox, server.contact().await).await;
+        }
+        // The server's worker catches up every account; this one is kept to the test's account
+        // (the database is shared with other tests).
+        let worker = ReportWorker::for_account(server.app.clone(), account);
+        assert!(worker.run_once().await.unwrap() > 0, "the log is folded");
+        // What a report's own catch-up then finds: nothing new.
+        assert_eq!(
+            server.app.store().catch_up_reports(account).await.unwrap(),
+            0
+        );
+        assert_eq!(total(&server, "").await["opened"], 3);
+        server.advance(30);
+        writes(&server, &inbox, server.contact().await).await;
+        assert!(worker.run_once().await.unwrap() > 0);
+        assert_eq!(worker.run_once().await.unwrap(), 0, "nothing new");
+        assert_eq!(
+            server.app.store().catch_up_reports(account).await.unwrap(),
+            0
+        );
+        assert_eq!(total(&server, "").await["opened"], 4);
     }
 );
 

@@ -58,6 +58,11 @@ pub struct Config {
     #[arg(long, env = "INBOX_DELIVERY_INTERVAL_MS", default_value_t = 500)]
     pub delivery_interval_ms: u64,
 
+    /// P1, D15: how often the report worker folds new events into the report rollups, in
+    /// seconds (a report still folds what came since, so it is always current).
+    #[arg(long, env = "INBOX_REPORTS_INTERVAL_SECS", default_value_t = 60)]
+    pub reports_interval_secs: u64,
+
     /// H3: the channel adapters' HTTP timeout, in seconds (kept below the queue's lease).
     #[arg(long, env = "INBOX_CHANNEL_TIMEOUT_SECS", default_value_t = 20)]
     pub channel_timeout_secs: u64,

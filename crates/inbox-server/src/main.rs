@@ -147,6 +147,9 @@ async fn run(config: Config) -> Result<(), RunError> {
         ),
     )
     .spawn(Duration::from_millis(config.delivery_interval_ms.max(10)));
+    // P1, D15: reports kept current between reads, so a report folds only the last minute.
+    let reports = inbox_app::reports::ReportWorker::new(app.clone())
+        .spawn(Duration::from_secs(config.reports_interval_secs.max(1)));
     // N1 across processes: on PostgreSQL, commits of other processes reach this one's sockets.
     let doorbell = app.start_doorbell().await.map_err(RunError::Doorbell)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -169,6 +172,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     deliveries.abort();
     webhooks.abort();
     notifications.abort();
+    reports.abort();
     if let Some(doorbell) = doorbell {
         doorbell.abort();
     }

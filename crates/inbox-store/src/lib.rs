@@ -28,6 +28,8 @@ mod lists;
 mod open;
 mod readers;
 mod reports;
+mod reports_dialogs;
+mod reports_histograms;
 mod reports_query;
 mod rows;
 pub mod sql;

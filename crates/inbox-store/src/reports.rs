@@ -1,6 +1,6 @@
 //! P1, D15: the report catch-up on [`SqlStore`]. One chunk of the account's event log after the
 //! stored cursor is folded with the core's report folds (`conversation_core::reports`) and, in
-//! the same transaction, the fold states, the daily rollups and histograms, the dialog rows and
+//! the same transaction, the fold states, the daily and monthly rollups and histograms, the dialog rows and
 //! the new cursor are written. The cursor row is read `FOR UPDATE` on PostgreSQL (SQLite has one
 //! writer), so catch-ups of one account from any number of processes follow one another and
 //! each event is counted exactly once; a failed chunk leaves nothing behind and is folded again
@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use conversation_core::DomainEvent;
 use conversation_core::ids::AccountId;
 use conversation_core::ports::{
-    ConversationReportQuery, DialogCell, DialogReportQuery, Period, ReportStore, RollupCell,
-    StoreError,
+    ConversationReportCells, ConversationReportQuery, DialogReportCells, DialogReportQuery, Period,
+    ReportStore, StoreError,
 };
 use conversation_core::reports::{
     ConversationFold, DialogFold, DialogRow, Fact, day_number, histogram,
@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::error::{OrStoreError, StoreResult, json_error};
 use crate::open::SqlStore;
+use crate::reports_histograms::{Counts, MonthKey, write_monthly_histograms};
 use crate::rows::{self, to_json};
 use crate::sql::{Arg, Tx, args};
 
@@ -99,7 +100,7 @@ fn values(rows: usize, width: usize) -> String {
 }
 
 /// Runs `INSERT INTO {head} VALUES ... {tail}` over `rows`, a few rows per statement.
-async fn insert_many(
+pub(crate) async fn insert_many(
     tx: &mut Tx,
     head: &str,
     tail: &str,
@@ -264,6 +265,52 @@ async fn write_additions(tx: &mut Tx, account: AccountId, add: Additions) -> Sto
     .await
 }
 
+/// Writes the same additions summed per month (migration 0013), in the same transaction as the
+/// daily rows, so a month's rows always equal the sum of its days'.
+async fn write_monthly(tx: &mut Tx, account: AccountId, add: &Additions) -> StoreResult<()> {
+    let mut rollups: BTreeMap<RollupKey, (i64, i64)> = BTreeMap::new();
+    for ((day, metric, inbox, queue, agent, reason), (n, total)) in &add.rollups {
+        let month = Period::Month.start_of(*day);
+        let cell = rollups
+            .entry((month, *metric, *inbox, *queue, *agent, *reason))
+            .or_default();
+        cell.0 += n;
+        cell.1 = cell.1.saturating_add(*total);
+    }
+    let mut histograms: BTreeMap<MonthKey, Counts> = BTreeMap::new();
+    for ((day, metric, inbox, queue, agent, bucket), n) in &add.buckets {
+        let month = Period::Month.start_of(*day);
+        *histograms
+            .entry((month, *metric, *inbox, *queue, *agent))
+            .or_default()
+            .entry(u64::try_from(*bucket).unwrap_or(0))
+            .or_default() += u64::try_from(*n).unwrap_or(0);
+    }
+    let rollups = rollups
+        .into_iter()
+        .map(
+            |((month, metric, inbox, queue, agent, reason), (n, total))| {
+                args![
+                    account, month, metric, inbox, queue, agent, reason, n, total
+                ]
+                .to_vec()
+            },
+        )
+        .collect();
+    insert_many(
+        tx,
+        "report_rollups_monthly (account_id, month, metric, inbox_id, queue_id, agent_id, \
+         reason_id, n, total)",
+        "ON CONFLICT (account_id, month, metric, inbox_id, queue_id, agent_id, reason_id) \
+         DO UPDATE SET n = report_rollups_monthly.n + excluded.n, \
+         total = report_rollups_monthly.total + excluded.total",
+        9,
+        rollups,
+    )
+    .await?;
+    write_monthly_histograms(tx, account, histograms).await
+}
+
 /// Folds one chunk of events after the cursor in one transaction; returns how many.
 async fn catch_up_chunk(store: &SqlStore, account: AccountId) -> StoreResult<u64> {
     let mut tx = store.db.begin().await.store()?;
@@ -373,6 +420,7 @@ async fn catch_up_chunk(store: &SqlStore, account: AccountId) -> StoreResult<u64
     for fact in &facts {
         additions.add(fact);
     }
+    write_monthly(&mut tx, account, &additions).await?;
     write_additions(&mut tx, account, additions).await?;
     write_dialogs(&mut tx, account, &dialogs).await?;
     tx.execute(
@@ -398,17 +446,31 @@ impl ReportStore for SqlStore {
         }
     }
 
+    async fn report_accounts_behind(&self) -> Result<Vec<AccountId>, StoreError> {
+        self.db
+            .fetch_all(
+                "SELECT a.id FROM accounts a LEFT JOIN report_cursors c ON c.account_id = a.id \
+                 WHERE a.event_seq > COALESCE(c.last_seq, 0) ORDER BY a.id",
+                &[],
+            )
+            .await
+            .store()?
+            .iter()
+            .map(|row| Ok(AccountId::from_uuid(row.uuid("id").store()?)))
+            .collect()
+    }
+
     async fn conversation_report(
         &self,
         query: &ConversationReportQuery,
-    ) -> Result<Vec<RollupCell>, StoreError> {
+    ) -> Result<ConversationReportCells, StoreError> {
         crate::reports_query::conversation_report(&self.db, query).await
     }
 
     async fn dialog_report(
         &self,
         query: &DialogReportQuery,
-    ) -> Result<Vec<DialogCell>, StoreError> {
-        crate::reports_query::dialog_report(&self.db, query).await
+    ) -> Result<DialogReportCells, StoreError> {
+        crate::reports_dialogs::dialog_report(&self.db, query).await
     }
 }

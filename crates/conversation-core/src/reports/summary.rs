@@ -39,6 +39,13 @@ impl DurationSummary {
     /// The summary of `count` facts summing to `sum` with histogram `buckets`.
     #[must_use]
     pub fn of(count: u64, sum: u64, buckets: &[(u64, u64)]) -> Self {
+        Self::with(count, sum, percentile(buckets, 50), percentile(buckets, 90))
+    }
+
+    /// The summary of `count` facts summing to `sum` whose median and 90th percentile were
+    /// picked elsewhere (by the store, from the same histogram).
+    #[must_use]
+    pub fn with(count: u64, sum: u64, median: Option<u64>, p90: Option<u64>) -> Self {
         #[expect(
             clippy::cast_precision_loss,
             reason = "an average is a float; counts and sums stay far below 2^52"
@@ -48,8 +55,8 @@ impl DurationSummary {
             count,
             sum,
             avg,
-            median: percentile(buckets, 50),
-            p90: percentile(buckets, 90),
+            median,
+            p90,
         }
     }
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use conversation_core::ids::{AgentId, InboxId, QueueId};
-use conversation_core::ports::{Breakdown, ConversationReportQuery, RollupCell, date_of};
+use conversation_core::ports::{
+    Breakdown, ConversationReportQuery, RollupCell, SpreadCell, date_of,
+};
 use conversation_core::reports::{DurationSummary, Metric};
 use serde::Serialize;
 use uuid::Uuid;
@@ -98,11 +100,11 @@ pub struct ConversationReport {
     pub total: Figures,
 }
 
-/// Cells merged into one set of figures.
+/// Cells merged into one set of figures, with the spreads the store picked for them.
 #[derive(Default)]
 struct Merge {
     counts: BTreeMap<Metric, (u64, u64)>,
-    buckets: BTreeMap<Metric, BTreeMap<u64, u64>>,
+    spreads: BTreeMap<Metric, SpreadCell>,
     wrap_ups: BTreeMap<Uuid, u64>,
 }
 
@@ -111,45 +113,36 @@ impl Merge {
         let entry = self.counts.entry(cell.metric).or_default();
         entry.0 += cell.count;
         entry.1 += cell.sum;
-        let buckets = self.buckets.entry(cell.metric).or_default();
-        for (bucket, n) in &cell.buckets {
-            *buckets.entry(*bucket).or_default() += n;
-        }
         if let (Metric::WrapUp, Some(reason)) = (cell.metric, cell.reason) {
             *self.wrap_ups.entry(reason).or_default() += cell.count;
         }
+    }
+
+    fn spread(&mut self, spread: &SpreadCell) {
+        self.spreads.insert(spread.metric, spread.clone());
     }
 
     fn count(&self, metric: Metric) -> u64 {
         self.counts.get(&metric).map_or(0, |c| c.0)
     }
 
-    fn histogram(&self, metric: Metric) -> Vec<(u64, u64)> {
-        self.buckets
-            .get(&metric)
-            .map(|b| b.iter().map(|(k, v)| (*k, *v)).collect())
-            .unwrap_or_default()
-    }
-
     fn duration(&self, metric: Metric) -> DurationSummary {
         let (count, sum) = self.counts.get(&metric).copied().unwrap_or_default();
-        DurationSummary::of(count, sum, &self.histogram(metric))
+        let spread = self.spreads.get(&metric);
+        DurationSummary::with(
+            count,
+            sum,
+            spread.and_then(|s| s.median),
+            spread.and_then(|s| s.p90),
+        )
     }
 
     fn rating(&self, metric: Metric) -> RatingSummary {
         let summary = self.duration(metric);
-        let mut distribution = [0; 3];
-        for (value, n) in self.histogram(metric) {
-            if let Some(slot) = usize::try_from(value).ok().and_then(|v| v.checked_sub(1)) {
-                if let Some(cell) = distribution.get_mut(slot) {
-                    *cell += n;
-                }
-            }
-        }
         RatingSummary {
             count: summary.count,
             avg: summary.avg,
-            distribution,
+            distribution: self.spreads.get(&metric).map_or([0; 3], |s| s.low_values),
         }
     }
 
@@ -208,11 +201,19 @@ impl App {
             .await?;
         let mut total = Merge::default();
         let mut rows: BTreeMap<(i64, Option<Uuid>), Merge> = BTreeMap::new();
-        for cell in &cells {
+        for cell in &cells.cells {
             total.add(cell);
             rows.entry((cell.period_start, cell.key))
                 .or_default()
                 .add(cell);
+        }
+        for spread in &cells.spreads {
+            rows.entry((spread.period_start, spread.key))
+                .or_default()
+                .spread(spread);
+        }
+        for spread in &cells.total_spreads {
+            total.spread(spread);
         }
         Ok(ConversationReport {
             rows: rows

@@ -1,10 +1,8 @@
 //! D14, D15: the dialog report: dialogs created per period (and breakdown value: request type,
 //! reason, component, agent or status), how many are active, paused and completed, the
-//! completed ones' average duration and active time, and both ratings, with a total over the
+//! completed ones' duration and active time (average, median, 90th percentile), and both ratings, with a total over the
 //! range. A dialog with several reasons (components, agents) is in the row of each, so only the
 //! single-valued breakdowns (request type, status) add up to the total.
-
-use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use conversation_core::dialog::DialogStatusKind;
@@ -50,8 +48,16 @@ pub struct DialogFigures {
     pub completed: u64,
     /// The completed ones' average seconds from creation to completion.
     pub avg_duration_secs: Option<f64>,
+    /// The completed ones' nearest-rank median seconds from creation to completion.
+    pub median_duration_secs: Option<u64>,
+    /// The completed ones' nearest-rank 90th percentile seconds from creation to completion.
+    pub p90_duration_secs: Option<u64>,
     /// The completed ones' average seconds spent active (pauses excluded).
     pub avg_active_secs: Option<f64>,
+    /// The completed ones' nearest-rank median seconds spent active.
+    pub median_active_secs: Option<u64>,
+    /// The completed ones' nearest-rank 90th percentile seconds spent active.
+    pub p90_active_secs: Option<u64>,
     /// D12, D14: the agents' ratings of the contacts.
     pub contact_rating: RatingSummary,
     /// D13, D14: the contacts' satisfaction.
@@ -97,29 +103,20 @@ fn rating(counts: [u64; 3]) -> RatingSummary {
     }
 }
 
-fn figures(cells: &[&DialogCell]) -> DialogFigures {
-    let mut sum = DialogCell::default();
-    for cell in cells {
-        sum.dialogs += cell.dialogs;
-        sum.active += cell.active;
-        sum.paused += cell.paused;
-        sum.completed += cell.completed;
-        sum.duration_sum += cell.duration_sum;
-        sum.active_sum += cell.active_sum;
-        for n in 0..3 {
-            sum.contact_ratings[n] += cell.contact_ratings[n];
-            sum.satisfaction[n] += cell.satisfaction[n];
-        }
-    }
+fn figures(cell: &DialogCell) -> DialogFigures {
     DialogFigures {
-        dialogs: sum.dialogs,
-        active: sum.active,
-        paused: sum.paused,
-        completed: sum.completed,
-        avg_duration_secs: average(sum.duration_sum, sum.completed),
-        avg_active_secs: average(sum.active_sum, sum.completed),
-        contact_rating: rating(sum.contact_ratings),
-        satisfaction: rating(sum.satisfaction),
+        dialogs: cell.dialogs,
+        active: cell.active,
+        paused: cell.paused,
+        completed: cell.completed,
+        avg_duration_secs: average(cell.duration_sum, cell.completed),
+        median_duration_secs: cell.median_duration,
+        p90_duration_secs: cell.p90_duration,
+        avg_active_secs: average(cell.active_sum, cell.completed),
+        median_active_secs: cell.median_active,
+        p90_active_secs: cell.p90_active,
+        contact_rating: rating(cell.contact_ratings),
+        satisfaction: rating(cell.satisfaction),
     }
 }
 
@@ -149,39 +146,19 @@ impl App {
             status: request.status,
             breakdown: request.breakdown,
         };
+        // One statement reads the cells and the whole range (every dialog once).
         let cells = self.store.dialog_report(&query).await?;
-        // The total counts every dialog once: with a many-valued breakdown, read it apart.
-        let total = if matches!(
-            request.breakdown,
-            Some(DialogBreakdown::Reason | DialogBreakdown::Component | DialogBreakdown::Agent)
-        ) {
-            let whole = self
-                .store
-                .dialog_report(&DialogReportQuery {
-                    breakdown: None,
-                    ..query
-                })
-                .await?;
-            figures(&whole.iter().collect::<Vec<_>>())
-        } else {
-            figures(&cells.iter().collect::<Vec<_>>())
-        };
-        let mut rows: BTreeMap<(i64, Option<String>), Vec<&DialogCell>> = BTreeMap::new();
-        for cell in &cells {
-            rows.entry((cell.period_start, cell.key.clone()))
-                .or_default()
-                .push(cell);
-        }
         Ok(DialogReport {
-            rows: rows
-                .into_iter()
-                .map(|((period, key), cells)| DialogReportRow {
-                    period: date_of(period),
-                    key,
-                    figures: figures(&cells),
+            rows: cells
+                .cells
+                .iter()
+                .map(|cell| DialogReportRow {
+                    period: date_of(cell.period_start),
+                    key: cell.key.clone(),
+                    figures: figures(cell),
                 })
                 .collect(),
-            total,
+            total: figures(&cells.total),
         })
     }
 }

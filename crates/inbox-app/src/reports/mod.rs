@@ -1,5 +1,6 @@
 //! P1, D14, D15: the report use cases. Each first brings the account's report rollups up to
-//! date with the event log (`ReportStore::catch_up_reports`: every report is current), then
+//! date with the event log (`ReportStore::catch_up_reports`: every report is current; the
+//! periodic [`ReportWorker`] keeps that catch-up short), then
 //! reads the rollups and shapes them into rows per period and breakdown value plus a total.
 //!
 //! Who may read reports (`docs/reports.md`), as Chatwoot (reports for administrators) and
@@ -12,6 +13,7 @@
 
 mod conversations;
 mod dialogs;
+mod worker;
 
 use chrono::NaiveDate;
 use conversation_core::DomainError;
@@ -27,6 +29,7 @@ pub use conversations::{
     WrapUpCount,
 };
 pub use dialogs::{DialogFigures, DialogReport, DialogReportRequest, DialogReportRow};
+pub use worker::ReportWorker;
 
 /// The longest range a report covers, in days (three years).
 pub const MAX_REPORT_DAYS: i64 = 3 * 366;

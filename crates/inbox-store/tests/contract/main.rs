@@ -21,6 +21,7 @@ mod list_totals;
 mod lists;
 mod readers;
 mod reports;
+mod reports_months;
 mod routing;
 mod staff_sms;
 mod webhooks;

@@ -20,7 +20,7 @@ use conversation_core::ids::{
 };
 use conversation_core::ports::{
     Breakdown, ConversationReportQuery, DialogBreakdown, DialogReportQuery, Period, ReportStore,
-    RollupCell,
+    RollupCell, SpreadCell,
 };
 use conversation_core::reports::{Metric, day_number};
 
@@ -28,7 +28,7 @@ use crate::readers::other_account;
 use crate::support::{Fixture, contract, exec, id, t};
 
 /// Appends events to the account's log directly (as a bulk import would), in order.
-async fn log(fx: &Fixture, account: AccountId, events: Vec<DomainEvent>) {
+pub async fn log(fx: &Fixture, account: AccountId, events: Vec<DomainEvent>) {
     let row = fx
         .store
         .db()
@@ -87,6 +87,19 @@ fn life(
     reason: WrapUpReasonId,
     at: i64,
 ) -> Vec<DomainEvent> {
+    life_timed(inbox, (queue, agent), reason, at, [10, 60, 300])
+}
+
+/// One conversation: starts at `at` in `queue`, the contact writes, `agent` accepts, replies and
+/// resolves with `reason` after the `[accept, reply, close]` seconds. Its facts: first response
+/// and reply `reply`, time to close `close`, handle time `close - accept`.
+pub fn life_timed(
+    inbox: InboxId,
+    (queue, agent): (QueueId, AgentId),
+    reason: WrapUpReasonId,
+    at: i64,
+    [accept, reply, close]: [i64; 3],
+) -> Vec<DomainEvent> {
     let conversation = ConversationId::from_uuid(id());
     let contact = ContactId::from_uuid(id());
     let by = Actor::Agent(agent);
@@ -115,13 +128,13 @@ fn life(
         ),
         event(
             conversation,
-            at + 10,
+            at + accept,
             Actor::System,
             Kind::OfferAccepted { agent },
         ),
         event(
             conversation,
-            at + 60,
+            at + reply,
             by,
             Kind::ReplySent {
                 message: MessageId::from_uuid(id()),
@@ -131,7 +144,7 @@ fn life(
         ),
         event(
             conversation,
-            at + 300,
+            at + close,
             by,
             Kind::Resolved {
                 wrap_up: Some(reason),
@@ -180,7 +193,12 @@ contract!(
         );
         let reason = WrapUpReasonId::from_uuid(id());
         log(&fx, fx.account, life(inbox, queue, agent, reason, 0)).await;
+        // What the periodic catch-up works through: accounts whose log is ahead of the cursor.
+        let behind = fx.store.report_accounts_behind().await.unwrap();
+        assert!(behind.contains(&fx.account));
         assert_eq!(fx.store.catch_up_reports(fx.account).await.unwrap(), 5);
+        let behind = fx.store.report_accounts_behind().await.unwrap();
+        assert!(!behind.contains(&fx.account), "caught up");
         assert_eq!(
             fx.store.catch_up_reports(fx.account).await.unwrap(),
             0,
@@ -190,7 +208,8 @@ contract!(
             .store
             .conversation_report(&query(&fx, Period::Day, None))
             .await
-            .unwrap();
+            .unwrap()
+            .cells;
         assert_eq!(total(&cells, Metric::Opened), 1);
         assert_eq!(total(&cells, Metric::Resolved), 1);
         assert_eq!(sum(&cells, Metric::FirstResponse), 60);
@@ -199,11 +218,20 @@ contract!(
         assert_eq!(sum(&cells, Metric::HandleTime), 290);
         let wrap = cells.iter().find(|c| c.metric == Metric::WrapUp).unwrap();
         assert_eq!((wrap.reason, wrap.count), (Some(reason.as_uuid()), 1));
-        let ttc = cells
-            .iter()
-            .find(|c| c.metric == Metric::TimeToClose)
+        let report = fx
+            .store
+            .conversation_report(&query(&fx, Period::Day, None))
+            .await
             .unwrap();
-        assert_eq!(ttc.buckets, vec![(300, 1)]);
+        let ttc = |spreads: &[SpreadCell]| {
+            let s = spreads
+                .iter()
+                .find(|c| c.metric == Metric::TimeToClose)
+                .unwrap();
+            (s.median, s.p90)
+        };
+        assert_eq!(ttc(&report.spreads), (Some(300), Some(300)));
+        assert_eq!(ttc(&report.total_spreads), (Some(300), Some(300)));
 
         // Events after the cursor are folded next time, on top of what is there.
         log(&fx, fx.account, life(inbox, queue, agent, reason, 1_000)).await;
@@ -212,14 +240,10 @@ contract!(
             .store
             .conversation_report(&query(&fx, Period::Month, None))
             .await
-            .unwrap();
+            .unwrap()
+            .cells;
         assert_eq!(total(&cells, Metric::Opened), 2);
         assert_eq!(sum(&cells, Metric::TimeToClose), 600);
-        let ttc = cells
-            .iter()
-            .find(|c| c.metric == Metric::TimeToClose)
-            .unwrap();
-        assert_eq!(ttc.buckets, vec![(300, 2)]);
 
         // A1: another account folds and reads nothing of this one.
         let other = other_account(&fx).await;
@@ -231,6 +255,7 @@ contract!(
                 .conversation_report(&theirs)
                 .await
                 .unwrap()
+                .cells
                 .is_empty()
         );
     }
@@ -261,7 +286,8 @@ contract!(
             .store
             .conversation_report(&query(&fx, Period::Month, None))
             .await
-            .unwrap();
+            .unwrap()
+            .cells;
         assert_eq!(total(&overall, Metric::Opened), 9);
         for period in [Period::Day, Period::Week, Period::Month] {
             for breakdown in [
@@ -274,7 +300,8 @@ contract!(
                     .store
                     .conversation_report(&query(&fx, period, breakdown))
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .cells;
                 for metric in Metric::ALL {
                     assert_eq!(
                         total(&cells, metric),
@@ -293,7 +320,8 @@ contract!(
             .store
             .conversation_report(&query(&fx, Period::Day, None))
             .await
-            .unwrap();
+            .unwrap()
+            .cells;
         let days: BTreeSet<i64> = by_day.iter().map(|c| c.period_start).collect();
         assert_eq!(days.len(), 9);
         let by_agent = fx
@@ -303,6 +331,7 @@ contract!(
             .unwrap();
         let resolved_by = |agent: AgentId| -> u64 {
             by_agent
+                .cells
                 .iter()
                 .filter(|c| c.metric == Metric::Resolved && c.key == Some(agent.as_uuid()))
                 .map(|c| c.count)
@@ -318,10 +347,10 @@ contract!(
         );
         let mut only = query(&fx, Period::Month, None);
         only.queue = Some(queues[0]);
-        let cells = fx.store.conversation_report(&only).await.unwrap();
+        let cells = fx.store.conversation_report(&only).await.unwrap().cells;
         assert_eq!(total(&cells, Metric::Opened), 5);
         only.agent = Some(agents[0]);
-        let cells = fx.store.conversation_report(&only).await.unwrap();
+        let cells = fx.store.conversation_report(&only).await.unwrap().cells;
         // Agent 0 handles conversations 0, 3, 6; of them 0 and 6 are in queue 0.
         assert_eq!(total(&cells, Metric::Resolved), 2);
     }
@@ -357,7 +386,8 @@ contract!(
             .store
             .conversation_report(&query(&fx, Period::Month, None))
             .await
-            .unwrap();
+            .unwrap()
+            .cells;
         assert_eq!(total(&cells, Metric::Opened), 500);
         assert_eq!(total(&cells, Metric::HandleTime), 500);
         assert_eq!(sum(&cells, Metric::TimeToClose), 500 * 300);
@@ -459,7 +489,7 @@ contract!(
             status: None,
             breakdown,
         };
-        let all = fx.store.dialog_report(&query(None)).await.unwrap();
+        let all = fx.store.dialog_report(&query(None)).await.unwrap().cells;
         assert_eq!(all.len(), 1);
         let cell = &all[0];
         // Dialog one: 500 s from creation to completion, 100 + 100 s of it active.
@@ -468,6 +498,15 @@ contract!(
             (2, 1, 0, 1)
         );
         assert_eq!((cell.duration_sum, cell.active_sum), (500, 200));
+        // spec: D15 (one completed dialog: its duration and active time are every percentile).
+        assert_eq!(
+            (cell.median_duration, cell.p90_duration),
+            (Some(500), Some(500))
+        );
+        assert_eq!(
+            (cell.median_active, cell.p90_active),
+            (Some(200), Some(200))
+        );
         assert_eq!(
             (cell.contact_ratings, cell.satisfaction),
             ([0, 0, 1], [0, 1, 0])
@@ -478,7 +517,13 @@ contract!(
             .dialog_report(&query(Some(DialogBreakdown::Reason)))
             .await
             .unwrap();
-        let keys: BTreeSet<Option<String>> = by_reason.iter().map(|c| c.key.clone()).collect();
+        let keys: BTreeSet<Option<String>> =
+            by_reason.cells.iter().map(|c| c.key.clone()).collect();
+        // The whole range counts each dialog once, whatever the breakdown.
+        assert_eq!(
+            (by_reason.total.dialogs, by_reason.total.median_duration),
+            (2, Some(500))
+        );
         assert_eq!(
             keys,
             BTreeSet::from([None, Some(late.to_string()), Some(broken.to_string())])
@@ -489,6 +534,7 @@ contract!(
             .await
             .unwrap();
         let bobs = by_agent
+            .cells
             .iter()
             .find(|c| c.key == Some(bob.to_string()))
             .unwrap();
@@ -499,6 +545,7 @@ contract!(
             .await
             .unwrap();
         let statuses: Vec<(Option<String>, u64)> = by_status
+            .cells
             .iter()
             .map(|c| (c.key.clone(), c.dialogs))
             .collect();
@@ -508,12 +555,12 @@ contract!(
         );
         let mut filtered = query(Some(DialogBreakdown::RequestType));
         filtered.reason = Some(late);
-        let cells = fx.store.dialog_report(&filtered).await.unwrap();
+        let cells = fx.store.dialog_report(&filtered).await.unwrap().cells;
         assert_eq!(cells.len(), 1);
         assert_eq!(cells[0].key, Some(refund.to_string()));
         filtered.reason = None;
         filtered.status = Some(DialogStatusKind::Active);
-        let cells = fx.store.dialog_report(&filtered).await.unwrap();
+        let cells = fx.store.dialog_report(&filtered).await.unwrap().cells;
         assert_eq!(
             (cells.len(), cells[0].key.clone()),
             (1, Some(support.to_string()))

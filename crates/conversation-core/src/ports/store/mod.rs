@@ -37,8 +37,9 @@ pub use readers::{
     ConversationStore, DialogStore, EventLog, MessageStore, RoutingStore, StoredEvent, Versioned,
 };
 pub use reports::{
-    Breakdown, ConversationReportQuery, DialogBreakdown, DialogCell, DialogReportQuery, Period,
-    ReportStore, RollupCell, date_of, day_of,
+    Breakdown, ConversationReportCells, ConversationReportQuery, DialogBreakdown, DialogCell,
+    DialogReportCells, DialogReportQuery, Period, ReportStore, RollupCell, SpreadCell, date_of,
+    day_of,
 };
 pub use staff_sms::{StaffSmsSettings, StaffSmsStore};
 pub use webhooks::{

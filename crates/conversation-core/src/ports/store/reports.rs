@@ -107,8 +107,37 @@ pub struct RollupCell {
     pub count: u64,
     /// The sum of their values (seconds, or rating points).
     pub sum: u64,
-    /// Durations and ratings: the histogram, as `(bucket, count)`.
-    pub buckets: Vec<(u64, u64)>,
+}
+
+/// The spread of a duration or rating metric in a period (and breakdown value), picked by the
+/// store from the histogram (nearest rank, `reports::histogram`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpreadCell {
+    /// The period's first day (UTC day number); the range's first day for a total.
+    pub period_start: i64,
+    /// The breakdown's value (`None`: no breakdown, no queue / no agent, or a total).
+    pub key: Option<Uuid>,
+    /// The metric.
+    pub metric: Metric,
+    /// The nearest-rank median.
+    pub median: Option<u64>,
+    /// The nearest-rank 90th percentile.
+    pub p90: Option<u64>,
+    /// How many facts had the value 1, 2 and 3 (what a rating's distribution needs).
+    pub low_values: [u64; 3],
+}
+
+/// What the store answers for a conversation report: the counts and sums per cell, the
+/// spreads per cell, and the spreads over the whole range (which cannot be merged from the
+/// cells' spreads).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationReportCells {
+    /// Counts and sums per period, breakdown value, metric and wrap-up reason.
+    pub cells: Vec<RollupCell>,
+    /// Medians, 90th percentiles and low values per period, breakdown value and metric.
+    pub spreads: Vec<SpreadCell>,
+    /// The same per metric over the whole range and every breakdown value.
+    pub total_spreads: Vec<SpreadCell>,
 }
 
 /// The dimension a dialog report is broken down by (D15).
@@ -172,10 +201,29 @@ pub struct DialogCell {
     pub duration_sum: u64,
     /// The sum of the completed dialogs' active time, in seconds.
     pub active_sum: u64,
+    /// The completed dialogs' nearest-rank median duration, in seconds.
+    pub median_duration: Option<u64>,
+    /// The completed dialogs' nearest-rank 90th percentile duration, in seconds.
+    pub p90_duration: Option<u64>,
+    /// The completed dialogs' nearest-rank median active time, in seconds.
+    pub median_active: Option<u64>,
+    /// The completed dialogs' nearest-rank 90th percentile active time, in seconds.
+    pub p90_active: Option<u64>,
     /// D12: how many dialogs were rated 1, 2, 3 stars by the agent.
     pub contact_ratings: [u64; 3],
     /// D13: how many contacts answered 1, 2, 3.
     pub satisfaction: [u64; 3],
+}
+
+/// What the store answers for a dialog report: the cells, and the whole range with every
+/// dialog once (read by the same statement, so they agree).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DialogReportCells {
+    /// Per period and breakdown value.
+    pub cells: Vec<DialogCell>,
+    /// The whole range, every dialog once whatever the breakdown (`period_start` is the
+    /// range's first day, `key` is `None`).
+    pub total: DialogCell,
 }
 
 /// Folds the event log into reports and reads them.
@@ -190,6 +238,13 @@ pub trait ReportStore: Send + Sync {
     /// Only for storage failures (nothing of the failed chunk is kept).
     async fn catch_up_reports(&self, account: AccountId) -> Result<u64, StoreError>;
 
+    /// The accounts whose event log has events the catch-up has not folded yet (what the
+    /// periodic catch-up works through).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    async fn report_accounts_behind(&self) -> Result<Vec<AccountId>, StoreError>;
+
     /// P1: the rolled-up cells of a conversation report (what is folded so far).
     ///
     /// # Errors
@@ -197,14 +252,16 @@ pub trait ReportStore: Send + Sync {
     async fn conversation_report(
         &self,
         query: &ConversationReportQuery,
-    ) -> Result<Vec<RollupCell>, StoreError>;
+    ) -> Result<ConversationReportCells, StoreError>;
 
     /// D15: the cells of a dialog report (what is folded so far).
     ///
     /// # Errors
     /// Only for storage failures.
-    async fn dialog_report(&self, query: &DialogReportQuery)
-    -> Result<Vec<DialogCell>, StoreError>;
+    async fn dialog_report(
+        &self,
+        query: &DialogReportQuery,
+    ) -> Result<DialogReportCells, StoreError>;
 }
 
 #[cfg(test)]
