@@ -55,15 +55,9 @@ impl ReportWorker {
     /// Runs [`ReportWorker::run_once`] every `every` until the task is aborted.
     #[must_use]
     pub fn spawn(self, every: StdDuration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                match self.run_once().await {
-                    Ok(0) => {}
-                    Ok(folded) => tracing::debug!(folded, "report catch-up"),
-                    Err(error) => tracing::warn!(%error, "the report catch-up failed"),
-                }
-            }
+        crate::polling::spawn_rounds("the report catch-up failed", every, move || {
+            let worker = self.clone();
+            async move { worker.run_once().await }
         })
     }
 }
